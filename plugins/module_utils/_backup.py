@@ -1,0 +1,361 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, fastrestart.aerospike maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the fastrestart.aerospike collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+
+"""Back up the segment sets of namespaces to a folder: plan (ASMT's analyze), then execute."""
+
+from __future__ import absolute_import, division, print_function
+
+import os
+import stat
+
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._common import (
+    check_request,
+    describe_found,
+    execute_namespaces,
+    new_plan,
+    unlink_quietly,
+    segment_crcs,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._discovery import (
+    folder_entries,
+    live_members,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._engine import (
+    Engine,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
+    ExecutionError,
+    IntegrityError,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import (
+    file_name,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import (
+    Item,
+    NamespacePlan,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._segment_set import (
+    backup_sanity_problems,
+    completeness_problems,
+    select,
+    SEGMENTS,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._transfer import (
+    GzipWriter,
+    PlainWriter,
+    reader,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._version import (
+    VERSION,
+)
+
+__metaclass__ = type
+
+# Deflate never grows a block by more than a few bytes per 16 KiB; add the file's framing.
+COMPRESSED_OVERHEAD_PER_FILE = 64
+
+
+def _worst_case_file_size(item):
+    if not item.compressed:
+        return item.size
+    return item.size + item.size // 1000 + COMPRESSED_OVERHEAD_PER_FILE
+
+
+def plan_backup(path, namespaces, instance=0, compress=False, threads=None, codec='auto',
+                allow_volatile_path=False, entries=None):
+    """Everything a backup would do, and every reason it would refuse. Changes nothing."""
+    namespaces, threads = check_request(namespaces, instance, threads)
+    plan = new_plan('backup', path, instance, threads, codec, compress)
+    path = plan.path
+    folder_exists = os.path.isdir(path)
+    if not folder_exists:
+        parent = os.path.dirname(path.rstrip('/')) or '/'
+        if os.path.lexists(path):
+            plan.refuse('folder', '%s exists and is not a folder: choose a folder for the backup' % path, path=path)
+        elif not os.path.isdir(parent):
+            plan.refuse('folder', "Cannot write to directory '%s': its parent %s does not exist; create it first "
+                        "(the backup creates only the last level, mode 0700)" % (path, parent), path=path)
+        else:
+            plan.create_folder = True
+    elif os.geteuid() != 0 and not os.access(path, os.W_OK | os.X_OK):
+        plan.refuse('folder', "Cannot write to directory '%s': either it does not exist or we don't have write "
+                    "permission." % path, path=path)
+    volatile = _folder.volatile_filesystem(path)
+    plan.facts['filesystem_volatile'] = volatile
+    if volatile and not allow_volatile_path:
+        plan.refuse('volatile-path', '%s is on %s, which a reboot erases: back up to a disk-backed folder (or allow a '
+                    'volatile path explicitly if no reboot follows)' % (path, volatile), path=path)
+
+    if entries is None:
+        entries = _sysv.list_segments()
+    members = live_members(instance, entries)
+    names, _ = folder_entries(path) if folder_exists else ({}, [])
+    found = _manifest.find(path) if folder_exists else {}
+
+    for namespace in namespaces:
+        ns_plan = NamespacePlan('backup', namespace, instance)
+        plan.namespaces.append(ns_plan)
+        _plan_namespace(plan, ns_plan, members, names, found.get((instance, namespace), {}))
+
+    runnable = [ns for ns in plan.namespaces if ns.state == 'ready']
+    needed = sum(_worst_case_file_size(item) for ns in runnable for item in ns.items)
+    free = _folder.free_bytes(path)
+    plan.facts.update({'free_bytes': free, 'needed_bytes': needed})
+    if needed > free:
+        plan.refuse('no-space', '%s has %d bytes free, short of the %d bytes this backup may need: free space or choose '
+                    'another folder' % (path, free, needed), path=path)
+    if folder_exists:
+        modes = dict((item.file, item.mode) for ns in runnable for item in ns.items)
+        for code, message in _folder.folder_problems(path, modes):
+            plan.refuse(code, message, path=path)
+    else:
+        for code, message in _folder.ancestor_problems(path, os.geteuid()):
+            plan.refuse(code, message, path=path)
+    return plan
+
+
+def _plan_namespace(plan, ns_plan, members, names, marker_and_manifest):
+    namespace, instance, path = ns_plan.namespace, ns_plan.instance, plan.path
+    found, problems = select(members, namespace, instance)
+    for code, message in problems:
+        ns_plan.refuse(code, message)
+    if found is None:
+        if not problems:
+            ns_plan.refuse('not-found', "Did not find any Aerospike database segments, instance %d, namespace '%s'. %s"
+                           % (instance, namespace, describe_found(members, instance)))
+        return
+    ns_plan.namespace_set = found
+    ns_plan.nsid = found.nsid
+    ns_plan.orphan = found.orphan
+    if found.base is not None:
+        ns_plan.base = found.base.base
+    if found.meta:
+        ns_plan.meta_n_arenas = found.meta[0].meta_n_arenas
+    if found.orphan:
+        ns_plan.warnings.append("no base segment named '%s': backing up its %d data stripes alone (orphan data, as "
+                                "after an unclean shutdown that kept them)" % (namespace, len(found.data)))
+    set_members = found.members()
+    for member in set_members:
+        if member.problem:
+            ns_plan.refuse('unreadable', member.problem, keys=[member.key.key])
+    for code, message in completeness_problems(found, SEGMENTS) + backup_sanity_problems(found):
+        ns_plan.refuse(code, message)
+    attached = [m for m in set_members if m.nattch]
+    if attached:
+        pids = _sysv.attaching_pids([m.shmid for m in attached])
+        described = ', '.join('%s (%s)' % (m.key.hex, 'pid %s' % ', '.join(str(p) for p in pids[m.shmid])
+                                           if pids[m.shmid] else '%d attached' % m.nattch) for m in attached)
+        all_pids = sorted(set(p for m in attached for p in pids[m.shmid]))
+        ns_plan.refuse('attached', "segments of namespace '%s' are attached: %s. asd (or another process) is using them; "
+                       "stop asd cleanly and back up again" % (namespace, described),
+                       keys=[m.key.key for m in attached], pids=all_pids)
+    for member in set_members:
+        compressed = plan.compress and member.key.compressible
+        ns_plan.items.append(Item(member, file_name(member.key.key, compressed), compressed))
+    _plan_existing(plan, ns_plan, names, marker_and_manifest)
+
+
+def _plan_existing(plan, ns_plan, names, marker_and_manifest):
+    """Refuse to overwrite; recognise a complete backup of exactly these segments as done."""
+    path, instance = plan.path, ns_plan.instance
+    marker = marker_and_manifest.get('marker')
+    manifest_path = marker_and_manifest.get('manifest')
+    if marker:
+        ns_plan.refuse('in-progress', "%s holds an unfinished backup of namespace '%s' (marker %s): its files are "
+                       "incomplete; remove them or choose another folder" % (path, ns_plan.namespace, marker), path=marker)
+        return
+    if manifest_path:
+        _plan_against_manifest(plan, ns_plan, manifest_path)
+        return
+    planned = set(item.key.key for item in ns_plan.items)
+    clashes = []
+    for name, (key, _) in sorted(names.items()):
+        same_set = not ns_plan.orphan and key.instance == instance and key.nsid == ns_plan.nsid
+        if same_set or key.key in planned:
+            clashes.append(name)
+    for name in clashes:
+        ns_plan.refuse('exists', "Found existing Aerospike file '%s/%s' with instance %d, namespace '%s' (nsid %d): "
+                       "cannot back up associated segment. Choose a new folder for each backup, or remove the old "
+                       "files." % (path, name, instance, ns_plan.namespace, ns_plan.nsid), path=os.path.join(path, name))
+
+
+def _plan_against_manifest(plan, ns_plan, manifest_path):
+    try:
+        manifest = _manifest.load(manifest_path)
+    except IntegrityError as exc:
+        ns_plan.refuse('exists', '%s; choose another folder or remove it' % exc.msg, path=manifest_path)
+        return
+    ns_plan.manifest = manifest
+    ns_plan.manifest_path = manifest_path
+    what = "%s already holds a backup of namespace '%s' (made %s on %s)" % (
+        plan.path, ns_plan.namespace, manifest.get('created'), manifest.get('host'))
+    fix = 'choose a new folder for each backup, or remove the old one'
+    recorded = dict((e['key_int'], e) for e in manifest['files'])
+    current = dict((item.key.key, item) for item in ns_plan.items)
+    if set(recorded) != set(current) or any(recorded[k]['segment_size'] != current[k].size for k in current):
+        ns_plan.refuse('exists', '%s whose segments differ from the current ones (keys or sizes): %s' % (what, fix),
+                       path=manifest_path)
+        return
+    if any(bool(recorded[k]['compressed']) != current[k].compressed for k in current):
+        ns_plan.refuse('exists', '%s %s compression: %s' % (what, 'without' if plan.compress else 'with', fix),
+                       path=manifest_path)
+        return
+    for key, item in current.items():
+        entry = recorded[key]
+        file_path = os.path.join(plan.path, entry['file'])
+        try:
+            st = os.lstat(file_path)
+        except OSError:
+            ns_plan.refuse('exists', '%s but its file %s is missing: %s' % (what, entry['file'], fix), path=file_path)
+            return
+        if not stat.S_ISREG(st.st_mode) or st.st_size != entry['file_size']:
+            ns_plan.refuse('exists', '%s but its file %s is not the recorded %d bytes: %s'
+                           % (what, entry['file'], entry['file_size'], fix), path=file_path)
+            return
+    if ns_plan.problems:
+        return
+    crcs = segment_crcs(ns_plan.items, plan.codec, plan.threads)
+    differ = [item for item in ns_plan.items if crcs[item.key.key] != recorded[item.key.key]['crc32_int']]
+    if differ:
+        ns_plan.refuse('exists', '%s whose contents differ from the current segments (CRC-32 of %s): %s'
+                       % (what, ', '.join(item.key.hex for item in differ[:3]), fix), path=manifest_path)
+        return
+    for item in ns_plan.items:
+        entry = recorded[item.key.key]
+        item.crc32 = entry['crc32_int']
+        item.file_size = entry['file_size']
+    ns_plan.already_done = True
+
+
+def execute_backup(plan, progress=None, verify=False, crc=True):
+    """Back up every namespace the plan found ready; each one succeeds or leaves nothing behind.
+
+    crc=False skips the CRC-32 of uncompressed files: only the benchmark uses it, to measure
+    what the CRC costs. Returns the result document; raises ExecutionError (after cleaning up)
+    when a namespace fails. Namespaces are independent, as in ASMT: one failing does not
+    stop the others.
+    """
+    created_folder = False
+    if plan.create_folder and plan.runnable():
+        os.mkdir(plan.path, 0o700)
+        _manifest.fsync_dir(os.path.dirname(plan.path.rstrip('/')) or '/')
+        created_folder = True
+    try:
+        return execute_namespaces(plan, lambda ns, engine: _backup_namespace(plan, ns, engine, verify, crc), progress)
+    finally:
+        if created_folder and not os.listdir(plan.path):
+            os.rmdir(plan.path)
+
+
+def _backup_namespace(plan, ns_plan, engine, verify, crc):
+    path = plan.path
+    attachments = []
+    fds = []
+    created = []
+    marker = _manifest.write_marker(path, ns_plan.instance, ns_plan.namespace, VERSION)
+    try:
+        for item in ns_plan.items:
+            attachments.append(_sysv.Attachment(item.shmid, readonly=True))
+        before = _check_sole_attachment(ns_plan.items, None)
+        jobs = []
+        for item, attachment in zip(ns_plan.items, attachments):
+            file_path = os.path.join(path, item.file)
+            fd = os.open(file_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            created.append(file_path)
+            fds.append(fd)
+            if item.compressed:
+                jobs.append(GzipWriter(item, attachment.view, fd, file_path, plan.codec, 2 * engine.threads))
+            else:
+                jobs.append(PlainWriter(item, attachment.view, fd, file_path, plan.codec, crc=crc))
+        engine.run(jobs)
+        _check_sole_attachment(ns_plan.items, before)
+        if verify:
+            _reread(plan, ns_plan, fds, engine)
+        for fd in fds:
+            os.close(fd)
+        fds = []
+        for attachment in attachments:
+            attachment.detach()
+        document = _manifest.build(
+            ns_plan.instance, ns_plan.namespace, ns_plan.nsid, ns_plan.orphan, plan.compress, plan.codec.name, VERSION,
+            [_manifest_entry(item) for item in ns_plan.items],
+            base=None if ns_plan.base is None else dict(ns_plan.base._asdict()), meta_n_arenas=ns_plan.meta_n_arenas)
+        ns_plan.manifest_path = _manifest.write_atomic(path, _manifest.manifest_name(ns_plan.instance, ns_plan.namespace),
+                                                       document)
+        created.append(ns_plan.manifest_path)
+        os.unlink(marker)
+        _manifest.fsync_dir(path)
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        for attachment in attachments:
+            attachment.detach()
+        for file_path in created + [marker]:
+            unlink_quietly(file_path)
+        _manifest.fsync_dir(path)
+        raise
+    return {'manifest': ns_plan.manifest_path,
+            'file_bytes': sum(item.file_size for item in ns_plan.items)}
+
+
+def _check_sole_attachment(items, before):
+    """Fail unless this run is the only process attached, now and since it attached.
+
+    Taken right after attaching, this catches a process that attached between plan and run;
+    compared again after the copy, unchanged attach and detach times prove no process
+    attached (and perhaps wrote) while the segments were being copied.
+    """
+    now = dict((e.shmid, e) for e in _sysv.list_segments())
+    intruders = []
+    for item in items:
+        entry = now.get(item.shmid)
+        if entry is None or entry.key != item.key.key:
+            raise ExecutionError('segment %s disappeared during the backup' % item.key.hex, key=item.key.hex)
+        moved = before is not None and (entry.atime, entry.dtime) != (before[item.shmid].atime, before[item.shmid].dtime)
+        if entry.nattch != 1 or moved:
+            intruders.append(item)
+    if intruders:
+        pids = _sysv.attaching_pids([item.shmid for item in intruders])
+        described = ', '.join('%s (pids %s)' % (i.key.hex, ', '.join(str(p) for p in pids[i.shmid] if p != os.getpid())
+                                                or 'unknown') for i in intruders)
+        raise ExecutionError('another process attached %s during the backup; the copy may not be consistent and was '
+                             'removed: stop asd and whatever else attaches, then back up again' % described,
+                             keys=[i.key.hex for i in intruders])
+    return now
+
+
+def _reread(plan, ns_plan, fds, engine):
+    """Read the written files back from disk, not from the page cache, and compare CRCs."""
+    for fd in fds:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    engine.run([reader(item, fd, os.path.join(plan.path, item.file), plan.codec, item.file_size)
+                for item, fd in zip(ns_plan.items, fds)])
+
+
+def _manifest_entry(item):
+    entry = {
+        'file': item.file,
+        'key': item.key.hex,
+        'type': item.key.role,
+        'stage': None if item.key.stage is None else '0x%03x' % item.key.stage,
+        'segment_size': item.size,
+        'file_size': item.file_size,
+        'compressed': item.compressed,
+        'uid': item.uid,
+        'gid': item.gid,
+        'mode': '0%03o' % (item.mode & 0o777),
+        'crc32': None if item.crc32 is None else '0x%08x' % item.crc32,
+    }
+    if item.chunk_offsets:
+        entry['chunk_size'] = item.chunk_size
+        entry['chunk_offsets'] = item.chunk_offsets
+    return entry

@@ -1,0 +1,179 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, fastrestart.aerospike maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the fastrestart.aerospike collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+
+"""What backup, restore and verify share: request checks, the execution loop, results."""
+
+from __future__ import absolute_import, division, print_function
+
+import os
+import time
+
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._codec import (
+    get_codec,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._engine import (
+    Engine,
+    default_threads,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
+    ExecutionError,
+    ShmError,
+    UsageError,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import (
+    BASE,
+    DATA,
+    INSTANCE_MAX,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._layout import (
+    NAME_SIZE,
+    encode_name,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import (
+    READY,
+    Plan,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._transfer import (
+    SegmentHasher,
+)
+
+__metaclass__ = type
+
+MAX_THREADS = 1024
+
+
+def check_namespace(name):
+    """Raise UsageError unless name can be an Aerospike namespace name."""
+    if not isinstance(name, str) or not name:
+        raise UsageError('a namespace name must be a non-empty string, got %r' % (name,))
+    if '\0' in name:
+        raise UsageError('namespace name %r contains a NUL byte' % name)
+    if len(encode_name(name)) > NAME_SIZE:
+        raise UsageError("namespace name '%s' is longer than the %d bytes Aerospike stores" % (name, NAME_SIZE))
+
+
+def check_request(namespaces, instance, threads):
+    """Validate the options every operation shares; return (namespaces, threads)."""
+    if isinstance(namespaces, str):
+        namespaces = [namespaces]
+    namespaces = list(namespaces or [])
+    if not namespaces:
+        raise UsageError('name at least one namespace')
+    for name in namespaces:
+        check_namespace(name)
+    duplicates = sorted(set(n for n in namespaces if namespaces.count(n) > 1))
+    if duplicates:
+        raise UsageError('namespace %s is listed more than once' % ', '.join("'%s'" % n for n in duplicates))
+    if not isinstance(instance, int) or isinstance(instance, bool) or not 0 <= instance <= INSTANCE_MAX:
+        raise UsageError('Instance must be from 0..%d, got %r' % (INSTANCE_MAX, instance))
+    if threads is None:
+        threads = default_threads()
+    if not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
+        raise UsageError('Max threads must be in the range 1..%d, got %r' % (MAX_THREADS, threads))
+    return namespaces, threads
+
+
+def new_plan(operation, path, instance, threads, codec, compress=False):
+    if not path:
+        raise UsageError('a folder path is required')
+    return Plan(operation, os.path.abspath(path), instance, threads, get_codec(codec), compress)
+
+
+def describe_found(members, instance):
+    """What exists instead, so a 'not found' message helps choose the right name."""
+    names = sorted(set(m.name for m in members if m.key.role in (BASE, DATA) and m.name))
+    if not members:
+        return 'There are no Aerospike segments for instance %d here (after a reboot they are gone: restore them from a ' \
+               'backup).' % instance
+    if not names:
+        return 'Instance %d has %d Aerospike segments but none names a namespace.' % (instance, len(members))
+    return 'Namespaces found for instance %d: %s.' % (instance, ', '.join("'%s'" % n for n in names))
+
+
+def unlink_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def segment_crcs(items, codec, threads):
+    """{key: CRC-32} of the live segments behind items, read through read-only attachments."""
+    attachments = []
+    try:
+        jobs = []
+        for item in items:
+            attachment = _sysv.Attachment(item.shmid, readonly=True)
+            attachments.append(attachment)
+            jobs.append(SegmentHasher(item, attachment.view, codec))
+        Engine(threads).run(jobs)
+        return dict((job.item.key.key, job.crc) for job in jobs)
+    finally:
+        for attachment in attachments:
+            attachment.detach()
+
+
+def rate(nbytes, seconds):
+    """GB/s (10**9 bytes per second), the unit storage is rated in."""
+    return round(nbytes / seconds / 1e9, 3) if seconds > 0 else None
+
+
+def execute_namespaces(plan, run_one, progress=None):
+    """Run run_one(ns_plan, engine) for each ready namespace; collect results and failures.
+
+    A namespace that fails has been cleaned up by run_one; the others still run, as in
+    ASMT, and the first failure is raised at the end with every result attached.
+    """
+    engine = Engine(plan.threads, progress)
+    results = []
+    failures = []
+    started = time.monotonic()
+    for ns_plan in plan.namespaces:
+        summary = {'namespace': ns_plan.namespace, 'instance': ns_plan.instance, 'nsid': ns_plan.nsid,
+                   'bytes': ns_plan.bytes}
+        results.append(summary)
+        if plan.problems or ns_plan.state != READY:
+            summary['state'] = 'unchanged' if not plan.problems and ns_plan.already_done else 'refused'
+            summary['manifest'] = ns_plan.manifest_path
+            summary['segments'] = [item.to_dict() for item in ns_plan.items]
+            continue
+        begin = time.monotonic()
+        try:
+            summary.update(run_one(ns_plan, engine) or {})
+            summary['state'] = 'done'
+        except ShmError as exc:
+            summary.update({'state': 'failed', 'error': exc.msg})
+            failures.append(exc)
+        except (OSError, IOError) as exc:
+            error = ExecutionError("namespace '%s': %s; everything this run created for it was removed"
+                                   % (ns_plan.namespace, exc))
+            summary.update({'state': 'failed', 'error': error.msg})
+            failures.append(error)
+        summary['seconds'] = round(time.monotonic() - begin, 3)
+        summary['gb_per_s'] = rate(ns_plan.bytes, summary['seconds'])
+        summary['segments'] = [item.to_dict() for item in ns_plan.items]
+    seconds = time.monotonic() - started
+    moved = sum(r['bytes'] for r in results if r.get('state') == 'done')
+    result = {
+        'operation': plan.operation,
+        'path': plan.path,
+        'instance': plan.instance,
+        'codec': plan.codec.name,
+        'threads': engine.threads,
+        'changed': any(r.get('state') == 'done' for r in results),
+        'namespaces': results,
+        'bytes': moved,
+        'seconds': round(seconds, 3),
+        'gb_per_s': rate(moved, seconds),
+    }
+    if failures:
+        first = failures[0]
+        raise type(first)(first.msg, result=result, **first.facts)
+    return result

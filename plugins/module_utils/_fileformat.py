@@ -1,0 +1,211 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, fastrestart.aerospike maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the fastrestart.aerospike collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+
+"""ASMT's compressed file format (spec section 5) and the streams inside it.
+
+A .dat.gz file is a 24-byte little-endian header (magic, version 1, segment size, CRC-32)
+followed by one gzip member. We write that member as a series of chunks, each deflated on
+its own and ended with a full flush, the last one with the final block. Concatenated, they
+are one ordinary gzip member that C ASMT, gzip and zlib read from start to end; the chunk
+offsets, kept in our manifest, let us deflate and inflate the chunks in parallel.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import collections
+import os
+import struct
+
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._codec import (
+    AUTO_WBITS,
+    RAW_WBITS,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
+    IntegrityError,
+)
+
+__metaclass__ = type
+
+HEADER = struct.Struct('<IIQQ')
+HEADER_SIZE = HEADER.size
+MAGIC = 0x544D5341          # bytes 41 53 4d 54, "ASMT"
+MAGIC_SWAPPED = 0x41534D54  # bytes 54 4d 53 41, "TMSA", written by 2020-era ASMT
+FORMAT_VERSION = 1
+
+# What zlib emits for a level-1 gzip stream: no name, mtime 0, XFL 4 (fastest), OS 3 (Unix).
+GZIP_HEADER = b'\x1f\x8b\x08\x00\x00\x00\x00\x00\x04\x03'
+GZIP_TRAILER = struct.Struct('<II')
+# Where our writer's first deflate chunk starts.
+STREAM_START = HEADER_SIZE + len(GZIP_HEADER)
+
+IO_SLICE = 4 << 20
+
+AsmtHeader = collections.namedtuple('AsmtHeader', 'magic version segment_size crc32')
+
+
+def pack_header(segment_size, crc):
+    """The 24-byte header; the CRC sits in the low half of the 64-bit field."""
+    return HEADER.pack(MAGIC, FORMAT_VERSION, segment_size, crc & 0xFFFFFFFF)
+
+
+def parse_header(buf, path='file'):
+    """Decode and check a header; raise IntegrityError naming what is wrong."""
+    if len(buf) < HEADER_SIZE:
+        raise IntegrityError('%s: too short for an ASMT header (%d of %d bytes)' % (path, len(buf), HEADER_SIZE),
+                             path=path)
+    header = AsmtHeader(*HEADER.unpack_from(buf, 0))
+    if header.magic not in (MAGIC, MAGIC_SWAPPED):
+        raise IntegrityError('%s: not an ASMT compressed file (magic bytes %s)' % (path, bytes(buf[:4]).hex()),
+                             path=path)
+    if header.version != FORMAT_VERSION:
+        raise IntegrityError('%s: unsupported ASMT file version %d (expected %d)' % (path, header.version, FORMAT_VERSION),
+                             path=path)
+    if header.segment_size == 0:
+        raise IntegrityError('%s: header records a segment size of 0' % path, path=path)
+    return header._replace(crc32=header.crc32 & 0xFFFFFFFF)
+
+
+def read_header(fd, path='file'):
+    return parse_header(os.pread(fd, HEADER_SIZE, 0), path)
+
+
+def gzip_trailer(crc, size):
+    """gzip's own trailer: CRC-32 and the size modulo 2**32."""
+    return GZIP_TRAILER.pack(crc & 0xFFFFFFFF, size & 0xFFFFFFFF)
+
+
+def deflate_chunk(codec, view, last):
+    """Deflate one chunk of a segment as a self-contained piece of the member.
+
+    A fresh compressor per chunk keeps chunks independent; the full flush ends each on a
+    byte boundary, so the pieces concatenate into one valid stream. Returns the compressed
+    bytes and the CRC-32 of the input, hashed slice by slice while it is in cache.
+    """
+    compressor = codec.raw_compressor()
+    pieces = []
+    crc = 0
+    for start in range(0, len(view), IO_SLICE):
+        piece = view[start:start + IO_SLICE]
+        crc = codec.crc32(piece, crc)
+        out = compressor.compress(piece)
+        if out:
+            pieces.append(out)
+    pieces.append(compressor.flush(codec.finish if last else codec.full_flush))
+    return b''.join(pieces), crc
+
+
+def _inflate(decompressor, codec, data, size, out, sink, crc, path):
+    """Inflate data into positions out.. of a segment of size bytes; return (out, crc)."""
+    while True:
+        room = size - out
+        piece = decompressor.decompress(data, min(room + 1, IO_SLICE))
+        if len(piece) > room:
+            raise IntegrityError('%s: the compressed stream holds more than the %d bytes of its segment' % (path, size),
+                                 path=path)
+        if piece:
+            crc = codec.crc32(piece, crc)
+            if sink is not None:
+                sink(out, piece)
+            out += len(piece)
+        data = decompressor.unconsumed_tail
+        # With all input consumed, inflate may still hold output that max_length held back.
+        if decompressor.eof or (not data and not piece):
+            return out, crc
+
+
+def inflate_chunk(codec, data, start, length, last, sink=None, path='file'):
+    """Inflate one chunk written by deflate_chunk: segment bytes start..start+length.
+
+    sink(offset, piece) receives the output (None only checks it). Returns the CRC-32 of
+    the chunk and, for the last chunk, the bytes after the final block (the gzip trailer).
+    """
+    decompressor = codec.decompressor(RAW_WBITS)
+    try:
+        out, crc = _inflate(decompressor, codec, data, start + length, start,
+                            sink, 0, path)
+    except codec.error as exc:
+        raise IntegrityError('%s: corrupt compressed data in the chunk at segment offset %d (%s)' % (path, start, exc),
+                             path=path)
+    if out != start + length:
+        raise IntegrityError('%s: the compressed chunk at segment offset %d holds %d bytes, expected %d'
+                             % (path, start, out - start, length), path=path)
+    if last and not decompressor.eof:
+        raise IntegrityError('%s: the compressed stream does not end where the manifest says' % path, path=path)
+    if not last and decompressor.eof:
+        raise IntegrityError('%s: the compressed stream ends early, at segment offset %d' % (path, out), path=path)
+    return crc, decompressor.unused_data
+
+
+def inflate_stream(codec, fd, size, file_size, sink=None, path='file', progress=None):
+    """Inflate the whole member after the header, from start to end.
+
+    Unlike C ASMT, the stream must end exactly at the segment size with nothing after it, and
+    a gzip trailer must match the CRC of the data (defects 4 and 5). sink(offset, piece)
+    receives the output. Returns the CRC-32 of the segment.
+    """
+    decompressor = codec.decompressor(AUTO_WBITS)
+    wrapper = os.pread(fd, 2, HEADER_SIZE)
+    pos = HEADER_SIZE
+    out = 0
+    crc = 0
+    try:
+        while not decompressor.eof:
+            data = os.pread(fd, IO_SLICE, pos)
+            if not data:
+                raise IntegrityError('%s: the compressed stream is truncated after %d of %d bytes; the file is incomplete'
+                                     % (path, out, size), path=path)
+            pos += len(data)
+            before = out
+            out, crc = _inflate(decompressor, codec, data, size, out, sink, crc, path)
+            if progress is not None and out > before:
+                progress(out - before)
+    except codec.error as exc:
+        raise IntegrityError('%s: corrupt compressed data after %d bytes (%s)' % (path, out, exc), path=path)
+    if out != size:
+        raise IntegrityError('%s: the compressed stream holds %d bytes, the header records %d' % (path, out, size), path=path)
+    member_end = pos - len(decompressor.unused_data)
+    if member_end != file_size:
+        raise IntegrityError('%s: %d unexpected bytes after the end of the compressed stream'
+                             % (path, file_size - member_end), path=path)
+    if wrapper == GZIP_HEADER[:2]:
+        check_trailer(os.pread(fd, GZIP_TRAILER.size, member_end - GZIP_TRAILER.size), crc, size, path)
+    return crc
+
+
+def check_trailer(trailer, crc, size, path='file'):
+    """Compare gzip's own trailer with the CRC and size of what was inflated."""
+    if len(trailer) != GZIP_TRAILER.size:
+        raise IntegrityError('%s: the gzip trailer is missing' % path, path=path)
+    stored_crc, stored_size = GZIP_TRAILER.unpack(trailer)
+    if stored_crc != crc & 0xFFFFFFFF or stored_size != size & 0xFFFFFFFF:
+        raise IntegrityError('%s: the gzip trailer (CRC 0x%08x, size %d) does not match the data (CRC 0x%08x, size %d)'
+                             % (path, stored_crc, stored_size, crc & 0xFFFFFFFF, size & 0xFFFFFFFF), path=path)
+
+
+def peek(codec, fd, length, path='file'):
+    """The first length bytes of a compressed file's segment, inflating only what is needed.
+
+    Data stripes are matched to a namespace by the name at offset 12, so a .dat.gz stripe's
+    first 44 bytes must be read without inflating the whole stream.
+    """
+    decompressor = codec.decompressor(AUTO_WBITS)
+    pos = HEADER_SIZE
+    out = b''
+    try:
+        while len(out) < length and not decompressor.eof:
+            data = os.pread(fd, 64 << 10, pos)
+            if not data:
+                break
+            pos += len(data)
+            while data and len(out) < length and not decompressor.eof:
+                out += decompressor.decompress(data, length - len(out))
+                data = decompressor.unconsumed_tail
+    except codec.error as exc:
+        raise IntegrityError('%s: corrupt compressed data at its start (%s)' % (path, exc), path=path)
+    return out

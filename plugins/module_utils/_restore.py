@@ -1,0 +1,366 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, fastrestart.aerospike maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the fastrestart.aerospike collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+
+"""Restore namespaces' segment sets from a backup folder: plan (ASMT's analyze), then execute.
+
+A server that starts must never find a set that looks valid but is not: every segment is
+created 0600 and left empty until its data is in place and checked, and the base, which
+makes a set usable, is filled last, after all the others. Owners and modes come at the end.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import errno
+import os
+import stat
+
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._common import (
+    check_request,
+    execute_namespaces,
+    new_plan,
+    segment_crcs,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._discovery import (
+    file_members,
+    folder_entries,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
+    ExecutionError,
+    IntegrityError,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import (
+    BASE,
+    DATA,
+    TYPE_DATA,
+    TYPE_PRIMARY,
+    TYPE_SECONDARY,
+    decode,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._layout import (
+    CLEAN_SHUTDOWN,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import (
+    READY,
+    Item,
+    NamespacePlan,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._segment_set import (
+    FILES,
+    completeness_problems,
+    restore_sanity_problems,
+    select,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._transfer import (
+    reader,
+)
+
+__metaclass__ = type
+
+_KIND = {TYPE_PRIMARY: 'primary index', TYPE_SECONDARY: 'secondary index', TYPE_DATA: 'data'}
+
+
+def plan_restore(path, namespaces, instance=0, threads=None, codec='auto', entries=None, meminfo='/proc/meminfo'):
+    """Everything a restore would do, and every reason it would refuse. Changes nothing."""
+    namespaces, threads = check_request(namespaces, instance, threads)
+    plan = new_plan('restore', path, instance, threads, codec)
+    path = plan.path
+    if not os.path.isdir(path):
+        plan.refuse('folder', "Cannot read from directory '%s': either it does not exist or we don't have read "
+                    "permission." % path, path=path)
+        for namespace in namespaces:
+            plan.namespaces.append(NamespacePlan('restore', namespace, instance))
+        return plan
+    if os.geteuid() != 0 and not os.access(path, os.R_OK | os.X_OK):
+        plan.refuse('folder', "Cannot read from directory '%s': we don't have read permission." % path, path=path)
+    names, invalid = folder_entries(path)
+    for name in invalid:
+        plan.warnings.append("Segment file name '%s' contains invalid characters." % name)
+    found = _manifest.find(path)
+    members = file_members(path, instance, plan.codec, names)
+    if entries is None:
+        entries = _sysv.list_segments()
+
+    for namespace in namespaces:
+        ns_plan = NamespacePlan('restore', namespace, instance)
+        plan.namespaces.append(ns_plan)
+        plan_namespace(plan, ns_plan, members, entries, found.get((instance, namespace), {}))
+
+    modes = dict((item.file, item.mode) for ns in plan.namespaces for item in ns.items)
+    for code, message in _folder.folder_problems(path, modes):
+        plan.refuse(code, message, path=path)
+    _plan_capacity(plan, entries, meminfo)
+    return plan
+
+
+def plan_namespace(plan, ns_plan, members, entries, marker_and_manifest):
+    """Plan one namespace from the files; entries (live segments) None skips the shared-memory checks."""
+    namespace, instance, path = ns_plan.namespace, ns_plan.instance, plan.path
+    marker = marker_and_manifest.get('marker')
+    if marker:
+        ns_plan.refuse('in-progress', "%s holds an unfinished backup of namespace '%s' (marker %s): it is incomplete and "
+                       "cannot be restored; restore from a complete backup" % (path, namespace, marker), path=marker)
+        return
+    manifest_path = marker_and_manifest.get('manifest')
+    if manifest_path:
+        try:
+            ns_plan.manifest = _manifest.load(manifest_path)
+            ns_plan.manifest_path = manifest_path
+        except IntegrityError as exc:
+            ns_plan.refuse('manifest', exc.msg, path=manifest_path)
+            return
+    found, problems = select(members, namespace, instance)
+    for code, message in problems:
+        ns_plan.refuse(code, message)
+    if found is None:
+        if not problems:
+            known = sorted(set(m.name for m in members if m.key.role in (BASE, DATA) and m.name))
+            ns_plan.refuse('not-found', "Did not find any Aerospike database segment files, instance %d, namespace '%s' "
+                           "in %s.%s" % (instance, namespace, path, ' Namespaces there: %s.' % ', '.join(
+                               "'%s'" % n for n in known) if known else ''))
+        return
+    ns_plan.namespace_set = found
+    ns_plan.nsid = found.nsid
+    ns_plan.orphan = found.orphan
+    if found.base is not None:
+        ns_plan.base = found.base.base
+    set_members = found.members()
+    for member in set_members:
+        if member.problem:
+            ns_plan.refuse('unreadable', member.problem, keys=[member.key.key], path=os.path.join(path, member.file))
+    _plan_unknown_stripes(ns_plan, members, path)
+    keys = [m.key.key for m in set_members]
+    for key in sorted(set(k for k in keys if keys.count(k) > 1)):
+        ns_plan.refuse('duplicate', 'segment 0x%08x is in %s twice, as .dat and as .dat.gz: remove the one that is not '
+                       'from the backup' % (key, path), keys=[key])
+    if ns_plan.problems:
+        return
+    for code, message in completeness_problems(found, FILES) + restore_sanity_problems(found, path):
+        ns_plan.refuse(code, message)
+    if found.base is not None and found.base.base is not None and found.base.base.shutdown != CLEAN_SHUTDOWN:
+        ns_plan.warnings.append('base file %s records shutdown status %d, not a clean shutdown: asd will cold start '
+                                'from it' % (found.base.file, found.base.base.shutdown))
+    for member in set_members:
+        ns_plan.items.append(Item(member, member.file, member.compressed))
+    if ns_plan.manifest is not None:
+        _plan_against_manifest(ns_plan, path)
+    else:
+        ns_plan.warnings.append("no manifest for namespace '%s' (a backup by C ASMT or made by hand): compressed files are "
+                                "checked against their gzip trailers, uncompressed ones cannot be checked" % namespace)
+    if entries is not None and not ns_plan.problems:
+        _plan_existing_segments(plan, ns_plan, entries)
+
+
+def _plan_unknown_stripes(ns_plan, members, path):
+    """A stripe whose namespace cannot be read might belong to this set: without a manifest
+    to say which files the set has, refuse rather than restore without it."""
+    if ns_plan.manifest is not None:
+        listed = set(e['key_int'] for e in ns_plan.manifest['files'])
+        unknown = [m for m in members if m.key.role == DATA and m.problem and m.key.key in listed]
+    else:
+        unknown = [m for m in members if m.key.role == DATA and m.problem]
+    for member in unknown:
+        if member not in ns_plan.namespace_set.data:
+            ns_plan.refuse('unreadable', '%s; cannot tell whether this data stripe belongs to namespace \'%s\''
+                           % (member.problem, ns_plan.namespace), keys=[member.key.key],
+                           path=os.path.join(path, member.file))
+
+
+def _plan_against_manifest(ns_plan, path):
+    """The files found must be exactly the ones the manifest lists, with the recorded sizes."""
+    manifest = ns_plan.manifest
+    recorded = dict((e['key_int'], e) for e in manifest['files'])
+    current = dict((item.key.key, item) for item in ns_plan.items)
+    for key in sorted(set(recorded) - set(current)):
+        ns_plan.refuse('manifest-mismatch', '%s is missing: the manifest %s lists it; the backup is incomplete'
+                       % (os.path.join(path, recorded[key]['file']), ns_plan.manifest_path), keys=[key])
+    for key in sorted(set(current) - set(recorded)):
+        ns_plan.refuse('manifest-mismatch', "%s belongs to namespace '%s' but the manifest %s does not list it: remove it "
+                       "or restore from a clean backup" % (os.path.join(path, current[key].file), ns_plan.namespace,
+                                                           ns_plan.manifest_path), keys=[key])
+    for key, item in current.items():
+        entry = recorded.get(key)
+        if entry is None:
+            continue
+        file_path = os.path.join(path, item.file)
+        if entry['file'] != item.file or bool(entry['compressed']) != item.compressed:
+            ns_plan.refuse('manifest-mismatch', '%s: the manifest records this segment as %s' % (file_path, entry['file']),
+                           keys=[key])
+        elif entry['file_size'] != item.file_size:
+            ns_plan.refuse('manifest-mismatch', '%s is %d bytes, the manifest records %d: the file is damaged or '
+                           'incomplete' % (file_path, item.file_size, entry['file_size']), keys=[key], path=file_path)
+        elif entry['segment_size'] != item.size:
+            ns_plan.refuse('manifest-mismatch', '%s holds a segment of %d bytes, the manifest records %d: the file is '
+                           'damaged' % (file_path, item.size, entry['segment_size']), keys=[key], path=file_path)
+        item.crc32 = entry['crc32_int']
+        if item.compressed and entry.get('chunk_offsets'):
+            item.chunk_size = entry.get('chunk_size')
+            item.chunk_offsets = list(entry['chunk_offsets'])
+
+
+def _plan_existing_segments(plan, ns_plan, entries):
+    """Refuse to touch a set that exists; recognise one equal to the backup as already restored."""
+    planned = dict((item.key.key, item) for item in ns_plan.items)
+    existing = []
+    for entry in entries:
+        key = decode(entry.key)
+        if key is None:
+            continue
+        same_set = not ns_plan.orphan and key.instance == ns_plan.instance and key.nsid == ns_plan.nsid
+        if same_set or entry.key in planned:
+            existing.append((key, entry))
+    if not existing:
+        return
+    attached = [entry for _, entry in existing if entry.nattch]
+    if attached:
+        pids = _sysv.attaching_pids([e.shmid for e in attached])
+        all_pids = sorted(set(p for e in attached for p in pids[e.shmid]))
+        ns_plan.refuse('attached', "segments of namespace '%s' exist and are attached (%s, pids %s): asd is running on "
+                       "them, so there is nothing to restore; stop asd first if you mean to replace them"
+                       % (ns_plan.namespace, ', '.join('0x%08x' % e.key for e in attached[:3]),
+                          ', '.join(str(p) for p in all_pids) or 'unknown'),
+                       keys=[e.key for e in attached], pids=all_pids)
+        return
+    if _equal_to_backup(plan, ns_plan, existing, planned):
+        ns_plan.already_done = True
+        return
+    for key, entry in existing:
+        ns_plan.refuse('exists', "Found existing Aerospike %s segment 0x%08x with instance %d, namespace '%s' (nsid %d): "
+                       "cannot restore associated file. If asd is stopped and these segments are stale, remove them "
+                       "(shm_segments state=absent, or ipcrm -M 0x%08x) and restore again."
+                       % (_KIND[key.type_byte], entry.key, ns_plan.instance, ns_plan.namespace, key.nsid, entry.key),
+                       keys=[entry.key])
+
+
+def _equal_to_backup(plan, ns_plan, existing, planned):
+    """True when exactly the planned segments exist, unattached, with the backup's size, owner, mode and CRC."""
+    if ns_plan.manifest is None or len(existing) != len(planned):
+        return False
+    for key, entry in existing:
+        item = planned.get(entry.key)
+        if item is None or entry.size != item.size or (entry.uid, entry.gid, entry.mode) != (item.uid, item.gid, item.mode):
+            return False
+    for key, entry in existing:
+        planned[entry.key].shmid = entry.shmid
+    crcs = segment_crcs(ns_plan.items, plan.codec, plan.threads)
+    if any(crcs[k] != item.crc32 for k, item in planned.items()):
+        for item in ns_plan.items:
+            item.shmid = None
+        return False
+    return True
+
+
+def _plan_capacity(plan, entries, meminfo):
+    """Kernel limits and memory, for what would be created. The limits are per IPC namespace
+    and reset at boot; Aerospike raises them only when asd starts, after the restore."""
+    items = [item for ns in plan.namespaces if ns.state == READY for item in ns.items]
+    if not items:
+        return
+    limits = _sysv.kernel_limits()
+    page = limits['page_size']
+    largest = max(items, key=lambda item: item.size)
+    used_pages = sum(_sysv.pages(e.size, page) for e in entries)
+    need_pages = sum(_sysv.pages(item.size, page) for item in items)
+    need_bytes = sum(item.size for item in items)
+    plan.facts.update({'kernel_limits': limits, 'needed_bytes': need_bytes, 'needed_pages': need_pages,
+                       'used_pages': used_pages, 'segments_in_use': len(entries), 'largest_segment': largest.size})
+    if largest.size > limits['shmmax']:
+        plan.refuse('kernel-limits', 'kernel.shmmax is %d, below the largest segment (%s, %d bytes): run sysctl -w '
+                    'kernel.shmmax=%d' % (limits['shmmax'], largest.key.hex, largest.size, largest.size))
+    if used_pages + need_pages > limits['shmall']:
+        plan.refuse('kernel-limits', 'kernel.shmall is %d pages, short of the %d in use plus %d needed: run sysctl -w '
+                    'kernel.shmall=%d' % (limits['shmall'], used_pages, need_pages, used_pages + need_pages))
+    if len(entries) + len(items) > limits['shmmni']:
+        plan.refuse('kernel-limits', 'kernel.shmmni is %d, short of the %d segments in use plus %d needed: run sysctl -w '
+                    'kernel.shmmni=%d' % (limits['shmmni'], len(entries), len(items), len(entries) + len(items)))
+    available = _mem_available(meminfo)
+    plan.facts['mem_available'] = available
+    if available is not None and need_bytes > available:
+        plan.refuse('memory', 'the restore needs %d bytes of shared memory but only %d are available (MemAvailable): '
+                    'free memory on the host first' % (need_bytes, available))
+
+
+def _mem_available(meminfo):
+    try:
+        with open(meminfo) as handle:
+            for line in handle:
+                if line.startswith('MemAvailable:'):
+                    return int(line.split()[1]) * 1024
+    except (IOError, OSError):
+        pass
+    return None
+
+
+def execute_restore(plan, progress=None):
+    """Restore every namespace the plan found ready; each one succeeds or leaves no segment behind."""
+    return execute_namespaces(plan, lambda ns, engine: _restore_namespace(plan, ns, engine), progress)
+
+
+def _create(item):
+    try:
+        return _sysv.create_segment(item.key.key, item.size)
+    except OSError as exc:
+        hint = {
+            errno.EEXIST: 'a segment with this key appeared since the analysis; is asd starting?',
+            errno.EINVAL: 'the size is above kernel.shmmax: run sysctl -w kernel.shmmax=%d' % item.size,
+            errno.ENOSPC: 'kernel.shmall or kernel.shmmni is too low for this restore',
+            errno.ENOMEM: 'the host is out of memory',
+        }.get(exc.errno, '')
+        raise ExecutionError('Could not create segment with key %s: error was %d: %s. %s'
+                             % (item.key.hex, exc.errno, exc.strerror, hint), key=item.key.hex, errno=exc.errno)
+
+
+def _restore_namespace(plan, ns_plan, engine):
+    path = plan.path
+    created = []
+    attachments = []
+    fds = []
+    try:
+        for item in ns_plan.items:
+            created.append(_create(item))
+            item.shmid = created[-1]
+            attachments.append(_sysv.Attachment(item.shmid, readonly=False))
+        jobs = []
+        for item, attachment in zip(ns_plan.items, attachments):
+            file_path = os.path.join(path, item.file)
+            fd = os.open(file_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            fds.append(fd)
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size != item.file_size:
+                raise IntegrityError('%s changed since the analysis (now %d bytes, then %d): it is being modified or '
+                                     'was replaced; restore again from a stable backup'
+                                     % (file_path, st.st_size, item.file_size), path=file_path)
+            jobs.append(reader(item, fd, file_path, plan.codec, st.st_size, target=attachment))
+        # The base goes last, alone, once everything else is in place and checked.
+        engine.run([job for job in jobs if job.item.key.role != BASE])
+        engine.run([job for job in jobs if job.item.key.role == BASE])
+        ordered = sorted(zip(ns_plan.items, attachments), key=lambda pair: pair[0].key.role == BASE)
+        for item, attachment in ordered:
+            try:
+                attachment.set_owner(item.uid, item.gid, item.mode)
+            except Exception as exc:  # pylint: disable=broad-except
+                raise ExecutionError('Unable to set uid, gid, or mode for shared memory segment %s: %s'
+                                     % (item.key.hex, exc), key=item.key.hex)
+            item.crc32 = next(job.crc for job in jobs if job.item is item)
+    except BaseException:
+        for attachment in attachments:
+            attachment.detach()
+        for shmid in created:
+            _sysv.remove_segment(shmid)
+        for item in ns_plan.items:
+            item.shmid = None
+        raise
+    finally:
+        for fd in fds:
+            os.close(fd)
+    for attachment in attachments:
+        attachment.detach()
+    return {'manifest': ns_plan.manifest_path}

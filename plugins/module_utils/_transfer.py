@@ -1,0 +1,355 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, fastrestart.aerospike maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the fastrestart.aerospike collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+
+"""Transfers between a segment and its file, split into chunks for the engine.
+
+Backup writes straight from a memoryview of the attached segment (no copy in Python) or
+deflates it chunk by chunk; restore reads straight into the new segment's memory. The same
+readers, given no segment, verify a file without touching shared memory. Every transfer
+computes the CRC-32 of the segment's contents on the way.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import os
+import threading
+
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _fileformat
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._engine import (
+    COMPRESS_CHUNK,
+    COPY_CHUNK,
+    COPY_SLICE,
+    Job,
+    chunk_ranges,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
+    ExecutionError,
+    IntegrityError,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._sysv import (
+    MODE_MASK,
+    populate,
+)
+
+__metaclass__ = type
+
+# A write or read that moves no bytes is retried a few times, then fails (C ASMT loops
+# forever on a 0 return: defect 11).
+ZERO_RETRIES = 3
+
+
+def write_all(fd, view, offset, path):
+    """pwrite all of view at offset, continuing after partial writes."""
+    zero = 0
+    while len(view):
+        try:
+            written = os.pwrite(fd, view, offset)
+        except OSError as exc:
+            raise ExecutionError('%s: write failed: %s' % (path, exc.strerror), path=path, errno=exc.errno)
+        if written == 0:
+            zero += 1
+            if zero > ZERO_RETRIES:
+                raise ExecutionError('%s: the file system accepted no bytes at offset %d' % (path, offset), path=path)
+            continue
+        view = view[written:]
+        offset += written
+
+
+def read_exactly(fd, view, offset, path):
+    """Fill view from the file at offset; a file that ends early is truncated."""
+    zero = 0
+    while len(view):
+        try:
+            got = os.preadv(fd, [view], offset)
+        except OSError as exc:
+            raise ExecutionError('%s: read failed: %s' % (path, exc.strerror), path=path, errno=exc.errno)
+        if got == 0:
+            zero += 1
+            if zero > ZERO_RETRIES:
+                raise IntegrityError('%s: the file ends at %d bytes, before the segment does; it is truncated'
+                                     % (path, offset), path=path)
+            continue
+        view = view[got:]
+        offset += got
+
+
+def finalize_file(fd, item, path):
+    """Owner, group and permission bits of the segment, then fsync: a reboot follows a backup."""
+    try:
+        os.fchown(fd, item.uid, item.gid)
+    except OSError as exc:
+        raise ExecutionError('%s: Unable to set uid or gid for file: error was %d: %s.' % (path, exc.errno, exc.strerror),
+                             path=path)
+    try:
+        # Only the permission bits: shm_perm.mode can carry SHM_DEST/SHM_LOCKED (defect 17).
+        os.fchmod(fd, item.mode & MODE_MASK)
+    except OSError as exc:
+        raise ExecutionError('%s: Unable to set mode for file: error was %d: %s.' % (path, exc.errno, exc.strerror),
+                             path=path)
+    os.fsync(fd)
+
+
+class ChunkedJob(Job):
+    """A job whose per-chunk CRCs combine into the CRC of the whole segment."""
+
+    def __init__(self, item, path, codec, chunk):
+        super(ChunkedJob, self).__init__(item.file, item.size)
+        self.item = item
+        self.path = path
+        self.codec = codec
+        self.ranges = chunk_ranges(item.size, chunk)
+        self.crcs = [None] * len(self.ranges)
+        self.crc = None
+
+    def combined_crc(self):
+        crc = self.crcs[0]
+        for (_, length), part in zip(self.ranges[1:], self.crcs[1:]):
+            crc = self.codec.crc32_combine(crc, part, length)
+        return crc
+
+
+class PlainWriter(ChunkedJob):
+    """Segment to .dat file: zero-copy pwrite of memoryview slices, chunks in parallel."""
+
+    def __init__(self, item, view, fd, path, codec, crc=True):
+        super(PlainWriter, self).__init__(item, path, codec, COPY_CHUNK)
+        self.view = view
+        self.fd = fd
+        self.with_crc = crc
+        self.tasks = [self._task(i) for i in range(len(self.ranges))]
+
+    def _task(self, index):
+        start, length = self.ranges[index]
+
+        def run(engine):
+            crc = 0
+            for offset in range(start, start + length, COPY_SLICE):
+                piece = self.view[offset:min(offset + COPY_SLICE, start + length)]
+                if self.with_crc:
+                    crc = self.codec.crc32(piece, crc)
+                write_all(self.fd, piece, offset, self.path)
+                engine.advance(len(piece))
+            self.crcs[index] = crc
+        return run
+
+    def finish(self):
+        self.crc = self.combined_crc() if self.with_crc else None
+        self.item.crc32 = self.crc
+        self.item.file_size = self.item.size
+        finalize_file(self.fd, self.item, self.path)
+        super(PlainWriter, self).finish()
+
+
+class GzipWriter(ChunkedJob):
+    """Segment to .dat.gz: chunks deflated in parallel, written in order behind the header.
+
+    A worker may run ahead of the next chunk to be written by at most `window` chunks, so
+    memory stays bounded by threads x chunk size whatever the segment's size.
+    """
+
+    def __init__(self, item, view, fd, path, codec, window):
+        super(GzipWriter, self).__init__(item, path, codec, COMPRESS_CHUNK)
+        self.view = view
+        self.fd = fd
+        self.window = max(1, window)
+        self.pending = {}
+        self.next_index = 0
+        self.position = _fileformat.STREAM_START
+        self.offsets = []
+        self.cond = threading.Condition()
+        self.tasks = [self._task(i) for i in range(len(self.ranges))]
+
+    def _task(self, index):
+        start, length = self.ranges[index]
+
+        def run(engine):
+            with self.cond:
+                # The lowest unwritten chunk never waits, so this cannot deadlock.
+                while index >= self.next_index + self.window:
+                    self.cond.wait(0.2)
+                    engine.advance(0)
+            data, self.crcs[index] = _fileformat.deflate_chunk(
+                self.codec, self.view[start:start + length], index == len(self.ranges) - 1)
+            with self.cond:
+                self.pending[index] = data
+                while self.next_index in self.pending:
+                    chunk = self.pending.pop(self.next_index)
+                    write_all(self.fd, memoryview(chunk), self.position, self.path)
+                    self.offsets.append(self.position)
+                    self.position += len(chunk)
+                    self.next_index += 1
+                self.cond.notify_all()
+            engine.advance(length)
+        return run
+
+    def finish(self):
+        self.crc = self.combined_crc()
+        write_all(self.fd, memoryview(_fileformat.gzip_trailer(self.crc, self.item.size)), self.position, self.path)
+        write_all(self.fd, memoryview(_fileformat.GZIP_HEADER), _fileformat.HEADER_SIZE, self.path)
+        write_all(self.fd, memoryview(_fileformat.pack_header(self.item.size, self.crc)), 0, self.path)
+        self.item.crc32 = self.crc
+        self.item.file_size = self.position + _fileformat.GZIP_TRAILER.size
+        self.item.chunk_size = COMPRESS_CHUNK
+        self.item.chunk_offsets = list(self.offsets)
+        finalize_file(self.fd, self.item, self.path)
+        super(GzipWriter, self).finish()
+
+
+class ReaderMixin:
+    """Checks shared by the readers once a whole file has been read."""
+
+    def check_crc(self):
+        item = self.item
+        if item.crc32 is not None and self.crc != item.crc32:
+            raise IntegrityError('%s: CRC-32 of the contents is 0x%08x, the manifest records 0x%08x; the file is damaged'
+                                 % (self.path, self.crc, item.crc32), path=self.path, key=item.key.hex)
+        if item.compressed and item.header_crc and self.crc != item.header_crc:
+            raise IntegrityError('%s: CRC-32 of the contents is 0x%08x, the file header records 0x%08x; the file is damaged'
+                                 % (self.path, self.crc, item.header_crc), path=self.path, key=item.key.hex)
+
+
+class PlainReader(ChunkedJob, ReaderMixin):
+    """.dat file into a segment (target given) or only checked (target None)."""
+
+    def __init__(self, item, fd, path, codec, target=None):
+        super(PlainReader, self).__init__(item, path, codec, COPY_CHUNK)
+        self.fd = fd
+        self.target = target
+        self.tasks = [self._task(i) for i in range(len(self.ranges))]
+
+    def _task(self, index):
+        start, length = self.ranges[index]
+
+        def run(engine):
+            if self.target is not None:
+                populate(self.target.address + start, length)
+                view = self.target.view
+            else:
+                scratch = memoryview(bytearray(min(COPY_SLICE, length)))
+            crc = 0
+            for offset in range(start, start + length, COPY_SLICE):
+                size = min(COPY_SLICE, start + length - offset)
+                piece = view[offset:offset + size] if self.target is not None else scratch[:size]
+                read_exactly(self.fd, piece, offset, self.path)
+                crc = self.codec.crc32(piece, crc)
+                engine.advance(size)
+            self.crcs[index] = crc
+        return run
+
+    def finish(self):
+        self.crc = self.combined_crc()
+        self.check_crc()
+        super(PlainReader, self).finish()
+
+
+def valid_chunk_index(item, file_size):
+    """True when the manifest's chunk index fits this file; otherwise read it from start to end."""
+    offsets = item.chunk_offsets
+    if not offsets or not item.chunk_size or item.chunk_size <= 0:
+        return False
+    if len(offsets) != len(chunk_ranges(item.size, item.chunk_size)):
+        return False
+    if offsets[0] != _fileformat.STREAM_START:
+        return False
+    limit = file_size - _fileformat.GZIP_TRAILER.size
+    return all(a < b for a, b in zip(offsets, offsets[1:] + [limit]))
+
+
+class GzipReader(ChunkedJob, ReaderMixin):
+    """.dat.gz file into a segment (target given) or only checked (target None).
+
+    With a chunk index from our manifest the chunks inflate in parallel; a file from C ASMT
+    has none and is inflated from start to end by one worker.
+    """
+
+    def __init__(self, item, fd, path, codec, file_size, target=None):
+        indexed = valid_chunk_index(item, file_size)
+        super(GzipReader, self).__init__(item, path, codec, item.chunk_size if indexed else max(item.size, 1))
+        self.fd = fd
+        self.file_size = file_size
+        self.target = target
+        self.indexed = indexed
+        self.trailer = None
+        if indexed:
+            self.tasks = [self._chunk_task(i) for i in range(len(self.ranges))]
+        else:
+            self.tasks = [self._stream_task]
+
+    def _sink(self):
+        if self.target is None:
+            return None
+        view = self.target.view
+
+        def sink(offset, piece):
+            view[offset:offset + len(piece)] = piece
+        return sink
+
+    def _chunk_task(self, index):
+        start, length = self.ranges[index]
+        last = index == len(self.ranges) - 1
+        begin = self.item.chunk_offsets[index]
+        end = self.file_size if last else self.item.chunk_offsets[index + 1]
+
+        def run(engine):
+            if self.target is not None:
+                populate(self.target.address + start, length)
+            data = os.pread(self.fd, end - begin, begin)
+            if len(data) != end - begin:
+                raise IntegrityError('%s: the file ends at %d bytes, before its compressed stream does; it is truncated'
+                                     % (self.path, begin + len(data)), path=self.path)
+            self.crcs[index], rest = _fileformat.inflate_chunk(self.codec, data, start, length, last, self._sink(), self.path)
+            if last:
+                self.trailer = rest
+            engine.advance(length)
+        return run
+
+    def _stream_task(self, engine):
+        if self.target is not None:
+            populate(self.target.address, self.item.size)
+        self.crcs[0] = _fileformat.inflate_stream(self.codec, self.fd, self.item.size, self.file_size, self._sink(),
+                                                  self.path, progress=engine.advance)
+
+    def finish(self):
+        self.crc = self.combined_crc()
+        if self.indexed:
+            _fileformat.check_trailer(self.trailer, self.crc, self.item.size, self.path)
+        self.check_crc()
+        super(GzipReader, self).finish()
+
+
+def reader(item, fd, path, codec, file_size, target=None):
+    """The reader for an item's file."""
+    if item.compressed:
+        return GzipReader(item, fd, path, codec, file_size, target)
+    return PlainReader(item, fd, path, codec, target)
+
+
+class SegmentHasher(ChunkedJob):
+    """CRC-32 of a live segment, chunks in parallel; used to compare segments with a manifest."""
+
+    def __init__(self, item, view, codec):
+        super(SegmentHasher, self).__init__(item, item.key.hex, codec, COPY_CHUNK)
+        self.view = view
+        self.tasks = [self._task(i) for i in range(len(self.ranges))]
+
+    def _task(self, index):
+        start, length = self.ranges[index]
+
+        def run(engine):
+            crc = 0
+            for offset in range(start, start + length, COPY_SLICE):
+                piece = self.view[offset:min(offset + COPY_SLICE, start + length)]
+                crc = self.codec.crc32(piece, crc)
+                engine.advance(len(piece))
+            self.crcs[index] = crc
+        return run
+
+    def finish(self):
+        self.crc = self.combined_crc()
+        super(SegmentHasher, self).finish()

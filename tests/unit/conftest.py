@@ -1,0 +1,39 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, fastrestart.aerospike maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Fixtures for unit tests: real segments in the session's private IPC namespace, byte fixtures."""
+
+from __future__ import absolute_import, division, print_function
+
+import os
+import sys
+
+import pytest
+
+__metaclass__ = type
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import shm_sets  # noqa: E402  pylint: disable=wrong-import-position
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures')
+
+
+@pytest.fixture
+def shm():
+    """A ShmFactory; every segment of the (private) namespace is removed afterwards."""
+    factory = shm_sets.ShmFactory()
+    factory.remove_all()
+    yield factory
+    factory.remove_all()
+    assert not shm_sets.segments(), 'segments left behind'
+
+
+@pytest.fixture
+def fixture_bytes():
+    """Read tests/unit/fixtures/<name> as bytes."""
+    def load(name):
+        with open(os.path.join(FIXTURES, name), 'rb') as handle:
+            return handle.read()
+    return load
