@@ -29,9 +29,6 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._discovery i
     folder_entries,
     live_members,
 )
-from ansible_collections.fastrestart.aerospike.plugins.module_utils._engine import (
-    Engine,
-)
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
     ExecutionError,
     IntegrityError,
@@ -98,7 +95,7 @@ def plan_backup(path, namespaces, instance=0, compress=False, threads=None, code
     if entries is None:
         entries = _sysv.list_segments()
     members = live_members(instance, entries)
-    names, _ = folder_entries(path) if folder_exists else ({}, [])
+    names, dummy = folder_entries(path) if folder_exists else ({}, [])
     found = _manifest.find(path) if folder_exists else {}
 
     for namespace in namespaces:
@@ -117,7 +114,8 @@ def plan_backup(path, namespaces, instance=0, compress=False, threads=None, code
         modes = dict((item.file, item.mode) for ns in runnable for item in ns.items)
         for code, message in _folder.folder_problems(path, modes):
             plan.refuse(code, message, path=path)
-    else:
+    elif plan.create_folder:
+        # Only when the parent exists: a missing parent is already refused above.
         for code, message in _folder.ancestor_problems(path, os.geteuid()):
             plan.refuse(code, message, path=path)
     return plan
@@ -178,7 +176,7 @@ def _plan_existing(plan, ns_plan, names, marker_and_manifest):
         return
     planned = set(item.key.key for item in ns_plan.items)
     clashes = []
-    for name, (key, _) in sorted(names.items()):
+    for name, (key, dummy) in sorted(names.items()):
         same_set = not ns_plan.orphan and key.instance == instance and key.nsid == ns_plan.nsid
         if same_set or key.key in planned:
             clashes.append(name)
@@ -246,7 +244,11 @@ def execute_backup(plan, progress=None, verify=False, crc=True):
     """
     created_folder = False
     if plan.create_folder and plan.runnable():
-        os.mkdir(plan.path, 0o700)
+        try:
+            os.mkdir(plan.path, 0o700)
+        except OSError as exc:
+            raise ExecutionError('Could not create backup directory %s: %s. It did not exist when the backup was '
+                                 'planned; plan again' % (plan.path, exc.strerror), path=plan.path, errno=exc.errno)
         _manifest.fsync_dir(os.path.dirname(plan.path.rstrip('/')) or '/')
         created_folder = True
     try:
@@ -273,9 +275,11 @@ def _backup_namespace(plan, ns_plan, engine, verify, crc):
             created.append(file_path)
             fds.append(fd)
             if item.compressed:
-                jobs.append(GzipWriter(item, attachment.view, fd, file_path, plan.codec, 2 * engine.threads))
+                jobs.append(GzipWriter(item, attachment.view, fd, file_path, plan.codec, 2 * engine.threads,
+                                       address=attachment.address))
             else:
-                jobs.append(PlainWriter(item, attachment.view, fd, file_path, plan.codec, crc=crc))
+                jobs.append(PlainWriter(item, attachment.view, fd, file_path, plan.codec, crc=crc,
+                                        address=attachment.address))
         engine.run(jobs)
         _check_sole_attachment(ns_plan.items, before)
         if verify:
@@ -320,13 +324,18 @@ def _check_sole_attachment(items, before):
         entry = now.get(item.shmid)
         if entry is None or entry.key != item.key.key:
             raise ExecutionError('segment %s disappeared during the backup' % item.key.hex, key=item.key.hex)
-        moved = before is not None and (entry.atime, entry.dtime) != (before[item.shmid].atime, before[item.shmid].dtime)
+        # Times have a resolution of one second; the last attaching/detaching pid catches an
+        # attach and detach within the second this run attached.
+        moved = before is not None and (entry.atime, entry.dtime, entry.lpid) != (
+            before[item.shmid].atime, before[item.shmid].dtime, before[item.shmid].lpid)
         if entry.nattch != 1 or moved:
             intruders.append(item)
     if intruders:
         pids = _sysv.attaching_pids([item.shmid for item in intruders])
+        last = dict((i.shmid, now[i.shmid].lpid) for i in intruders if now[i.shmid].lpid != os.getpid())
         described = ', '.join('%s (pids %s)' % (i.key.hex, ', '.join(str(p) for p in pids[i.shmid] if p != os.getpid())
-                                                or 'unknown') for i in intruders)
+                                                or ('%d, which has detached' % last[i.shmid] if i.shmid in last
+                                                    else 'unknown')) for i in intruders)
         raise ExecutionError('another process attached %s during the backup; the copy may not be consistent and was '
                              'removed: stop asd and whatever else attaches, then back up again' % described,
                              keys=[i.key.hex for i in intruders])

@@ -54,7 +54,7 @@ def _multmodp(a, b):
 
 def _x2n_table():
     table = [1 << 30]
-    for _ in range(31):
+    for dummy in range(31):
         table.append(_multmodp(table[-1], table[-1]))
     return table
 

@@ -102,7 +102,7 @@ def file_members(folder, instance, codec, entries=None):
     them: a silently dropped stripe becomes a silently cold namespace.
     """
     if entries is None:
-        entries, _ = folder_entries(folder)
+        entries, dummy = folder_entries(folder)
     members = []
     for name, (key, compressed) in sorted(entries.items()):
         if key.instance != instance:
@@ -110,7 +110,7 @@ def file_members(folder, instance, codec, entries=None):
         path = os.path.join(folder, name)
         try:
             st = os.lstat(path)
-        except OSError as exc:
+        except OSError:
             continue
         member = Member(key, st.st_size, st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode) & 0o777,
                         file=name, compressed=compressed, file_size=st.st_size)

@@ -88,16 +88,20 @@ class Engine:
         if self._stop.is_set():
             raise Cancelled()
         if nbytes and self.progress is not None:
+            # Reported under the lock so that a callback sees done grow monotonically.
             with self._lock:
                 self._done_bytes += nbytes
-                done = self._done_bytes
-            self.progress(done, self._total_bytes)
+                self.progress(self._done_bytes, self._total_bytes)
 
     def run(self, jobs):
         """Run every task of every job; raise the first error once all workers have stopped."""
+        # An engine runs one namespace after another: a failure of the last run must not stop this one.
+        self._stop.clear()
+        self._error = None
         queue = [(job, task) for job in jobs for task in job.tasks]
         remaining = dict((id(job), len(job.tasks)) for job in jobs)
-        self._total_bytes = sum(job.nbytes for job in jobs)
+        # done accumulates over runs, so the total must too (restore runs twice per namespace).
+        self._total_bytes += sum(job.nbytes for job in jobs)
         position = [0]
         started = time.monotonic()
 

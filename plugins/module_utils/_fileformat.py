@@ -45,6 +45,8 @@ GZIP_TRAILER = struct.Struct('<II')
 STREAM_START = HEADER_SIZE + len(GZIP_HEADER)
 
 IO_SLICE = 4 << 20
+# Compressed input handed to inflate at a time (see _inflate).
+FEED_SLICE = 256 << 10
 
 AsmtHeader = collections.namedtuple('AsmtHeader', 'magic version segment_size crc32')
 
@@ -101,10 +103,21 @@ def deflate_chunk(codec, view, last):
 
 
 def _inflate(decompressor, codec, data, size, out, sink, crc, path):
-    """Inflate data into positions out.. of a segment of size bytes; return (out, crc)."""
+    """Inflate data into positions out.. of a segment of size bytes; return (out, crc, rest).
+
+    rest holds the input after the end of the stream (empty if it has not ended). The input
+    goes in by slices: handed a whole chunk, inflate copies what it has not consumed into a
+    new unconsumed_tail after every max_length of output, quadratic in the chunk's size.
+    """
+    view = memoryview(data)
+    pos = 0
+    pending = b''
     while True:
+        if not pending and pos < len(view):
+            pending = view[pos:pos + FEED_SLICE]
+            pos += len(pending)
         room = size - out
-        piece = decompressor.decompress(data, min(room + 1, IO_SLICE))
+        piece = decompressor.decompress(pending, min(room + 1, IO_SLICE))
         if len(piece) > room:
             raise IntegrityError('%s: the compressed stream holds more than the %d bytes of its segment' % (path, size),
                                  path=path)
@@ -113,10 +126,12 @@ def _inflate(decompressor, codec, data, size, out, sink, crc, path):
             if sink is not None:
                 sink(out, piece)
             out += len(piece)
-        data = decompressor.unconsumed_tail
+        pending = decompressor.unconsumed_tail
+        if decompressor.eof:
+            return out, crc, decompressor.unused_data + bytes(view[pos:])
         # With all input consumed, inflate may still hold output that max_length held back.
-        if decompressor.eof or (not data and not piece):
-            return out, crc
+        if not pending and not piece and pos >= len(view):
+            return out, crc, b''
 
 
 def inflate_chunk(codec, data, start, length, last, sink=None, path='file'):
@@ -127,8 +142,8 @@ def inflate_chunk(codec, data, start, length, last, sink=None, path='file'):
     """
     decompressor = codec.decompressor(RAW_WBITS)
     try:
-        out, crc = _inflate(decompressor, codec, data, start + length, start,
-                            sink, 0, path)
+        out, crc, rest = _inflate(decompressor, codec, data, start + length, start,
+                                  sink, 0, path)
     except codec.error as exc:
         raise IntegrityError('%s: corrupt compressed data in the chunk at segment offset %d (%s)' % (path, start, exc),
                              path=path)
@@ -139,7 +154,7 @@ def inflate_chunk(codec, data, start, length, last, sink=None, path='file'):
         raise IntegrityError('%s: the compressed stream does not end where the manifest says' % path, path=path)
     if not last and decompressor.eof:
         raise IntegrityError('%s: the compressed stream ends early, at segment offset %d' % (path, out), path=path)
-    return crc, decompressor.unused_data
+    return crc, rest
 
 
 def inflate_stream(codec, fd, size, file_size, sink=None, path='file', progress=None):
@@ -154,6 +169,7 @@ def inflate_stream(codec, fd, size, file_size, sink=None, path='file', progress=
     pos = HEADER_SIZE
     out = 0
     crc = 0
+    rest = b''
     try:
         while not decompressor.eof:
             data = os.pread(fd, IO_SLICE, pos)
@@ -162,14 +178,14 @@ def inflate_stream(codec, fd, size, file_size, sink=None, path='file', progress=
                                      % (path, out, size), path=path)
             pos += len(data)
             before = out
-            out, crc = _inflate(decompressor, codec, data, size, out, sink, crc, path)
+            out, crc, rest = _inflate(decompressor, codec, data, size, out, sink, crc, path)
             if progress is not None and out > before:
                 progress(out - before)
     except codec.error as exc:
         raise IntegrityError('%s: corrupt compressed data after %d bytes (%s)' % (path, out, exc), path=path)
     if out != size:
         raise IntegrityError('%s: the compressed stream holds %d bytes, the header records %d' % (path, out, size), path=path)
-    member_end = pos - len(decompressor.unused_data)
+    member_end = pos - len(rest)
     if member_end != file_size:
         raise IntegrityError('%s: %d unexpected bytes after the end of the compressed stream'
                              % (path, file_size - member_end), path=path)
@@ -180,8 +196,12 @@ def inflate_stream(codec, fd, size, file_size, sink=None, path='file', progress=
 
 def check_trailer(trailer, crc, size, path='file'):
     """Compare gzip's own trailer with the CRC and size of what was inflated."""
-    if len(trailer) != GZIP_TRAILER.size:
-        raise IntegrityError('%s: the gzip trailer is missing' % path, path=path)
+    if len(trailer) < GZIP_TRAILER.size:
+        raise IntegrityError('%s: the gzip trailer is missing or cut short (%d of %d bytes); the file is truncated'
+                             % (path, len(trailer), GZIP_TRAILER.size), path=path)
+    if len(trailer) > GZIP_TRAILER.size:
+        raise IntegrityError('%s: %d unexpected bytes after the end of the compressed stream'
+                             % (path, len(trailer) - GZIP_TRAILER.size), path=path)
     stored_crc, stored_size = GZIP_TRAILER.unpack(trailer)
     if stored_crc != crc & 0xFFFFFFFF or stored_size != size & 0xFFFFFFFF:
         raise IntegrityError('%s: the gzip trailer (CRC 0x%08x, size %d) does not match the data (CRC 0x%08x, size %d)'

@@ -47,8 +47,9 @@ NAME_MAX = 32
 EXT_PLAIN = '.dat'
 EXT_COMPRESSED = '.dat.gz'
 
-_FILE_NAME = re.compile(r'^([0-9A-Fa-f]{8})(\.dat|\.dat\.gz)$')
-_CANDIDATE = re.compile(r'^([^.]{8})(\.dat|\.dat\.gz)$')
+# \Z, not $: '$' also matches before a final newline, and 'ae001000.dat\n' is no segment file.
+_FILE_NAME = re.compile(r'^([0-9A-Fa-f]{8})(\.dat|\.dat\.gz)\Z')
+_CANDIDATE = re.compile(r'^([^.]{8})(\.dat|\.dat\.gz)\Z')
 
 
 class SegmentKey(collections.namedtuple('SegmentKey', 'key type_byte instance nsid sub role')):

@@ -206,12 +206,17 @@ def load(path):
     if not isinstance(files, list) or not files:
         raise IntegrityError('%s: the manifest lists no files' % path, path=path)
     for entry in files:
+        if not isinstance(entry, dict):
+            raise IntegrityError('%s: a file entry is not an object: %r' % (path, entry), path=path)
         missing = [k for k in _FILE_FIELDS if k not in entry]
         if missing:
             raise IntegrityError('%s: a file entry lacks %s' % (path, ', '.join(missing)), path=path)
         entry['key_int'] = parse_hex(entry['key'], 'key', path)
         entry['crc32_int'] = None if entry['crc32'] is None else parse_hex(entry['crc32'], 'crc32', path)
-        entry['mode_int'] = int(entry['mode'], 8) if isinstance(entry['mode'], str) else int(entry['mode'])
+        try:
+            entry['mode_int'] = int(entry['mode'], 8) if isinstance(entry['mode'], str) else int(entry['mode'])
+        except (TypeError, ValueError):
+            raise IntegrityError('%s: mode %r is not an octal number' % (path, entry['mode']), path=path)
     document['path'] = path
     return document
 

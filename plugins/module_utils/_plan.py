@@ -200,9 +200,9 @@ class Plan:
             parts.append('would %s %s (%d bytes) %s %s' % (
                 verb, ', '.join(ready), self.bytes, 'to' if self.operation == 'backup' else 'from', self.path))
         if done:
-            parts.append('%s already %s' % (', '.join(done), {'backup': 'backed up in %s' % self.path,
-                                                             'restore': 'restored and equal to the backup',
-                                                             'verify': 'verified'}[self.operation]))
+            outcome = {'backup': 'backed up in %s' % self.path, 'restore': 'restored and equal to the backup',
+                       'verify': 'verified'}[self.operation]
+            parts.append('%s already %s' % (', '.join(done), outcome))
         return '; '.join(parts) or 'nothing to do'
 
     def raise_if_refused(self):

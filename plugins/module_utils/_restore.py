@@ -136,6 +136,14 @@ def plan_namespace(plan, ns_plan, members, entries, marker_and_manifest):
     for member in set_members:
         if member.problem:
             ns_plan.refuse('unreadable', member.problem, keys=[member.key.key], path=os.path.join(path, member.file))
+    if found.orphan:
+        # A base whose name cannot be read may be this namespace's: restoring its stripes alone
+        # would be C ASMT's silent orphan restore of a misread base (defect 15).
+        for member in members:
+            if member.key.role == BASE and member.problem:
+                ns_plan.refuse('unreadable', "%s; cannot tell whether it is the base of namespace '%s', so its data "
+                               "stripes are not restored alone" % (member.problem, namespace), keys=[member.key.key],
+                               path=os.path.join(path, member.file))
     _plan_unknown_stripes(ns_plan, members, path)
     keys = [m.key.key for m in set_members]
     for key in sorted(set(k for k in keys if keys.count(k) > 1)):
@@ -219,7 +227,7 @@ def _plan_existing_segments(plan, ns_plan, entries):
             existing.append((key, entry))
     if not existing:
         return
-    attached = [entry for _, entry in existing if entry.nattch]
+    attached = [entry for dummy, entry in existing if entry.nattch]
     if attached:
         pids = _sysv.attaching_pids([e.shmid for e in attached])
         all_pids = sorted(set(p for e in attached for p in pids[e.shmid]))

@@ -106,7 +106,8 @@ def _first_gap(stages):
         if member.key.sub != expected:
             return expected
         expected += 1
-    return None
+    # No stage at all is a gap at 0x100 too (spec 2.5 rule 2: at least one stage).
+    return None if stages else STAGE_MIN
 
 
 def select(members, namespace, instance):

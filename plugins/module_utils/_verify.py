@@ -60,13 +60,13 @@ def _scope(path, namespaces, instance, codec):
     """(instance, namespace) pairs to verify: those asked for, or every backup in the folder."""
     found = _manifest.find(path)
     if namespaces:
-        instances = [instance] if instance is not None else sorted(set(i for i, _ in found)) or [0]
+        instances = [instance] if instance is not None else sorted(set(i for i, dummy in found)) or [0]
         return [(i, n) for i in instances for n in namespaces
                 if instance is not None or (i, n) in found or len(instances) == 1], found
     pairs = set(k for k in found if instance is None or k[0] == instance)
     # Backups by C ASMT have no manifest: their base files (and orphan stripes) name the namespaces.
-    names, _ = folder_entries(path)
-    for inst in sorted(set(key.instance for key, _ in names.values())):
+    names, dummy = folder_entries(path)
+    for inst in sorted(set(key.instance for key, dummy in names.values())):
         if instance is not None and inst != instance:
             continue
         for member in file_members(path, inst, codec, names):
@@ -80,7 +80,7 @@ def plan_verify(path, namespaces=None, instance=None, threads=None, codec='auto'
     if namespaces:
         namespaces, threads = check_request(namespaces, 0 if instance is None else instance, threads)
     else:
-        _, threads = check_request(['-'], 0 if instance is None else instance, threads)
+        dummy, threads = check_request(['-'], 0 if instance is None else instance, threads)
     if instance is not None and not 0 <= instance <= INSTANCE_MAX:
         raise UsageError('Instance must be from 0..%d' % INSTANCE_MAX)
     plan = new_plan('verify', path, instance, threads, codec)
@@ -91,7 +91,7 @@ def plan_verify(path, namespaces=None, instance=None, threads=None, codec='auto'
     if not pairs:
         plan.refuse('not-found', '%s holds no backup (no manifest and no Aerospike segment files)' % plan.path,
                     path=plan.path)
-    names, _ = folder_entries(plan.path)
+    names, dummy = folder_entries(plan.path)
     members = {}
     for inst, namespace in pairs:
         check_namespace(namespace)

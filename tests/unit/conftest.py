@@ -37,3 +37,29 @@ def fixture_bytes():
         with open(os.path.join(FIXTURES, name), 'rb') as handle:
             return handle.read()
     return load
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """Mount a tmpfs of the given size under tmp_path and return its path; unmounted afterwards."""
+    mounted = []
+
+    def mount(size, name='tmpfs'):
+        path = shm_sets.mount_tmpfs(str(tmp_path / ('%s-%d' % (name, len(mounted)))), size)
+        mounted.append(path)
+        return path
+    yield mount
+    for path in reversed(mounted):
+        shm_sets.umount(path)
+
+
+@pytest.fixture
+def kernel_limit():
+    """Lower kernel.shm* limits of the session's private IPC namespace; restored afterwards."""
+    saved = []
+
+    def set_limit(name, value):
+        saved.append((name, shm_sets.set_kernel_limit(name, value)))
+    yield set_limit
+    for name, value in reversed(saved):
+        shm_sets.set_kernel_limit(name, value)

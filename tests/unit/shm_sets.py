@@ -131,7 +131,7 @@ class ShmFactory:
         Content is random unless random=False, so every round trip is checked byte for byte.
         skip lists labels not to create (e.g. 'treex', 'pi-0x100') to make incomplete sets.
         """
-        fill = os.urandom if random else (lambda n: bytes(n))
+        fill = os.urandom if random else bytes
         made = {}
 
         def add(label, seg_key, size, content):
@@ -160,3 +160,137 @@ class ShmFactory:
             add('data-0x%03x' % i, key(DATA, instance, nsid if data_nsid is None else data_nsid, i), stripe_size,
                 bytes(content))
         return made
+
+
+# Helpers for the behaviour tests (backup, restore, verify, vectors, defects, failures).
+# They build what C ASMT would leave on disk and observe the kernel, independently of the core.
+
+ASMT_MAGIC = 0x544D5341
+ASMT_MAGIC_SWAPPED = 0x41534D54
+
+
+def asmt_header(segment_size, crc, magic=ASMT_MAGIC, version=1):
+    """The 24-byte .dat.gz header: magic, version, segment size, CRC-32 in a 64-bit field."""
+    return struct.pack('<IIQQ', magic, version, segment_size, crc & 0xFFFFFFFF)
+
+
+def gzip_member(data, wbits=31):
+    """One stream as C ASMT writes it: zlib level 1, memLevel 9; wbits 15 gives a zlib wrapper."""
+    compressor = zlib.compressobj(1, zlib.DEFLATED, wbits, 9)
+    return compressor.compress(data) + compressor.flush()
+
+
+def asmt_gz(data, magic=ASMT_MAGIC, wbits=31, crc=None, segment_size=None):
+    """A whole .dat.gz file as C ASMT 2.2.1 writes it (spec 5.3)."""
+    return asmt_header(len(data) if segment_size is None else segment_size,
+                       zlib.crc32(data) if crc is None else crc, magic) + gzip_member(data, wbits)
+
+
+def inflate_asmt_gz(blob):
+    """(header fields, segment bytes, bytes after the member) of a .dat.gz, decoded with plain zlib."""
+    magic, version, size, crc = struct.unpack_from('<IIQQ', blob, 0)
+    decompressor = zlib.decompressobj(31)
+    data = decompressor.decompress(blob[24:])
+    assert decompressor.eof, 'the gzip member does not end'
+    return (magic, version, size, crc), data, decompressor.unused_data
+
+
+def write_files(folder, files, mode=0o600):
+    """Write {name: bytes} into folder (created 0700 if missing)."""
+    if not os.path.isdir(folder):
+        os.mkdir(folder, 0o700)
+    for name, data in files.items():
+        path = os.path.join(folder, name)
+        with open(path, 'wb') as handle:
+            handle.write(data)
+        os.chmod(path, mode)
+    return folder
+
+
+def c_backup_files(name, instance, nsid, segments_by_sub, compress=True):
+    """File name -> content of a backup as C ASMT makes it (no manifest).
+
+    segments_by_sub: [(type_byte, nsid or None, sub, bytes)]; base and meta are never compressed.
+    """
+    files = {}
+    for type_byte, seg_nsid, sub, data in segments_by_sub:
+        seg_key = key(type_byte, instance, nsid if seg_nsid is None else seg_nsid, sub)
+        plain = (type_byte in (PRIMARY, SECONDARY) and sub == 0) or not compress
+        files['%08x%s' % (seg_key, '.dat' if plain else '.dat.gz')] = data if plain else asmt_gz(data)
+    return files
+
+
+def snapshot(folder):
+    """{name: (size, mode, uid, gid, crc32)} of every entry of a folder, to prove it was not touched."""
+    out = {}
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        st = os.lstat(path)
+        crc = None
+        if os.path.isfile(path) and not os.path.islink(path):
+            with open(path, 'rb') as handle:
+                crc = zlib.crc32(handle.read())
+        out[name] = (st.st_size, st.st_mode, st.st_uid, st.st_gid, crc)
+    return out
+
+
+def flip_byte(path, offset):
+    """XOR one byte of a file with 0xFF; a negative offset counts from the end."""
+    with open(path, 'r+b') as handle:
+        size = os.fstat(handle.fileno()).st_size
+        position = offset if offset >= 0 else size + offset
+        handle.seek(position)
+        value = handle.read(1)[0]
+        handle.seek(position)
+        handle.write(bytes([value ^ 0xFF]))
+
+
+def proc_entries():
+    """{key: every column of /proc/sysvipc/shm as a dict} (perms keeps SHM_DEST/SHM_LOCKED bits)."""
+    with open('/proc/sysvipc/shm') as handle:
+        lines = handle.read().splitlines()
+    names = lines[0].split()
+    out = {}
+    for line in lines[1:]:
+        values = dict(zip(names, line.split()))
+        out[int(values['key']) & 0xFFFFFFFF] = values
+    return out
+
+
+SHM_LOCK = 11
+SHM_UNLOCK = 12
+
+
+def shm_lock(shmid, lock=True):
+    """SHM_LOCK a segment: its shm_perm.mode then carries 02000 (needs CAP_IPC_LOCK; root has it)."""
+    import ctypes
+    import ctypes.util
+    libc = ctypes.CDLL(ctypes.util.find_library('c') or None, use_errno=True)
+    libc.shmctl.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
+    if libc.shmctl(shmid, SHM_LOCK if lock else SHM_UNLOCK, None) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+
+
+def mount_tmpfs(path, size):
+    """Mount a small tmpfs on path (created if missing); unmount it with umount(path)."""
+    import subprocess
+    if not os.path.isdir(path):
+        os.mkdir(path, 0o700)
+    subprocess.check_call(['mount', '-t', 'tmpfs', '-o', 'size=%d,mode=0700' % size, 'tmpfs', path])
+    return path
+
+
+def umount(path):
+    import subprocess
+    subprocess.call(['umount', path])
+
+
+def set_kernel_limit(name, value):
+    """Write /proc/sys/kernel/<name> (per IPC namespace: only this test session sees it); return the old value."""
+    path = os.path.join('/proc/sys/kernel', name)
+    with open(path) as handle:
+        old = handle.read().strip()
+    with open(path, 'w') as handle:
+        handle.write('%s\n' % value)
+    return old
