@@ -1,0 +1,612 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, fastrestart.aerospike maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The simulated ``asinfo`` of a fleet host (see sim/README.md, "Simulated fleet").
+
+It answers the info commands that the roles use with the exact values, error strings, output
+shaping and exit codes of /work/shared/design/asinfo.md, for the server version that the local
+asd reports ("build" in its node json). There is no server socket: the "cluster" is the set of
+simulated asd processes that share one cluster folder (env ASD_SIM_CLUSTER_DIR):
+
+- ``nodes/<id>.lock`` is flocked by a running asd and ``nodes/<id>.json`` describes it
+  (pid, started_at, namespaces, build, ready). Members are the nodes whose lock is held and whose
+  json says ready. The local node is env ASD_SIM_NODE_ID; when it is not a member, asinfo prints
+  the connection error, as the real one does while asd is down or still loading.
+- ``state.json`` (under ``state.lock``) holds the cluster key, the time of the last rebalance
+  and the nodes whose quiesce that rebalance applied. A rebalance happens when membership changes
+  (a node joins, leaves or restarts) or on the principal's ``recluster:``; migrations then run
+  for ASD_SIM_MIGRATION_SECONDS (default 3, or ``config.json`` "migration_seconds").
+- ``quiesce/<id>.json`` holds a node's pending quiesce, tied to that asd's pid and start time,
+  so a restarted asd comes back un-quiesced.
+
+Standard library only.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import errno
+import fcntl
+import glob
+import hashlib
+import json
+import math
+import os
+import random
+import sys
+import tempfile
+import time
+
+__metaclass__ = type
+
+PARTITIONS = 4096
+DEFAULT_BUILD = '7.1.0.0'
+DEFAULT_MIGRATION_SECONDS = 3.0
+
+# Values must be sent bare on 5.0-7.0; commands must carry their colon there.
+VALUES = ('statistics', 'status', 'build', 'node', 'namespaces', 'services', 'version', 'edition',
+          'peers-clear-std', 'cluster-name')
+COMMANDS = ('cluster-stable', 'quiesce', 'quiesce-undo', 'recluster', 'latencies')
+LATENCY_HISTS = ('read', 'write', 'udf', 'batch-sub-read', 'batch-sub-write', 'batch-sub-udf', 'pi-query', 'si-query')
+
+
+# ----------------------------------------------------------------------------------------------
+# versions
+
+def version_tuple(build):
+    parts = []
+    for piece in str(build).split('.')[:4]:
+        digits = ''.join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    while len(parts) < 4:
+        parts.append(0)
+    return tuple(parts)
+
+
+def band(build):
+    """'old' for 5.0-7.0, '7.1', 'new' for 7.2 and later (asinfo.md section 1)."""
+    version = version_tuple(build)
+    if version < (7, 1):
+        return 'old'
+    if version < (7, 2):
+        return '7.1'
+    return 'new'
+
+
+# ----------------------------------------------------------------------------------------------
+# the shared cluster folder
+
+def _flocked(path):
+    """True when another process holds a lock on path; a shared probe that it drops at once."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            return True
+        raise
+    finally:
+        os.close(fd)
+    return False
+
+
+def _load_json(path, default=None):
+    for _attempt in range(5):
+        try:
+            with open(path) as handle:
+                return json.load(handle)
+        except (IOError, OSError):
+            return default
+        except ValueError:
+            # Caught mid-write by a writer that does not rename; read again.
+            time.sleep(0.01)
+    return default
+
+
+def _save_json(path, data):
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.tmp-')
+    with os.fdopen(fd, 'w') as handle:
+        json.dump(data, handle, sort_keys=True)
+    os.rename(tmp, path)
+
+
+def node_hex(node_id, info=None):
+    """Uppercase hex node id, stable across restarts (asd's json may give its own)."""
+    if info and info.get('node'):
+        return str(info['node']).upper()
+    return 'BB9' + hashlib.sha1(node_id.encode('utf-8')).hexdigest()[:12].upper()
+
+
+def namespace_names(info):
+    names = []
+    for entry in info.get('namespaces') or []:
+        if isinstance(entry, dict):
+            entry = entry.get('name')
+        if entry:
+            names.append(str(entry))
+    return names
+
+
+def _new_key(old=None):
+    while True:
+        key = '%X' % random.getrandbits(48)
+        if key != '0' and key != old:
+            return key
+
+
+class Cluster(object):
+    """One consistent look at the shared cluster folder, taken under its lock."""
+
+    def __init__(self, cluster_dir, migration_seconds=None):
+        self.dir = cluster_dir
+        self.now = time.time()
+        self.members = {}
+        for path in sorted(glob.glob(os.path.join(cluster_dir, 'nodes', '*.json'))):
+            node_id = os.path.basename(path)[:-len('.json')]
+            info = _load_json(path)
+            # The lock probe comes second: asd takes its lock with LOCK_NB, so probing only
+            # nodes that already said ready keeps the probe away from a starting asd.
+            if info and info.get('ready') and _flocked(os.path.join(cluster_dir, 'nodes', node_id + '.lock')):
+                self.members[node_id] = info
+        if migration_seconds is None:
+            migration_seconds = os.environ.get('ASD_SIM_MIGRATION_SECONDS')
+        if migration_seconds is None:
+            migration_seconds = (_load_json(os.path.join(cluster_dir, 'config.json'), {}) or {}).get('migration_seconds')
+        self.migration_seconds = float(DEFAULT_MIGRATION_SECONDS if migration_seconds is None else migration_seconds)
+        self.state = {}
+
+    def signature(self):
+        # A restart within one poll interval is still a leave and a join: pids tell them apart.
+        return sorted([node_id, info.get('pid'), info.get('started_at')] for node_id, info in self.members.items())
+
+    def quiesce_path(self, node_id):
+        return os.path.join(self.dir, 'quiesce', node_id + '.json')
+
+    def pending_quiesce(self, node_id):
+        info = self.members.get(node_id)
+        record = _load_json(self.quiesce_path(node_id))
+        if not info or not record:
+            return False
+        return bool(record.get('pending')) and record.get('pid') == info.get('pid') \
+            and record.get('started_at') == info.get('started_at')
+
+    def set_quiesce(self, node_id, pending):
+        info = self.members[node_id]
+        if not os.path.isdir(os.path.dirname(self.quiesce_path(node_id))):
+            os.makedirs(os.path.dirname(self.quiesce_path(node_id)), exist_ok=True)
+        record = {'pending': pending, 'pid': info.get('pid'), 'started_at': info.get('started_at')}
+        _save_json(self.quiesce_path(node_id), record)
+
+    def rebalance(self, migrate=True):
+        """A new clustering round: new key; quiesce flags take effect; migrations start."""
+        effective = sorted(node_id for node_id in self.members if self.pending_quiesce(node_id))
+        moved = migrate or effective != self.state.get('effective_quiesced', [])
+        self.state['key'] = _new_key(self.state.get('key'))
+        self.state['generation'] = self.state.get('generation', 0) + 1
+        self.state['effective_quiesced'] = effective
+        if moved:
+            self.state['changed_at'] = self.now
+
+    def sync(self, action=None):
+        """Bring state.json up to date with membership; run action(self) under the same lock."""
+        with open(os.path.join(self.dir, 'state.lock'), 'a') as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            self.state = _load_json(os.path.join(self.dir, 'state.json'), {}) or {}
+            before = json.dumps(self.state, sort_keys=True)
+            signature = self.signature()
+            if self.state.get('signature') != signature:
+                self.state['signature'] = signature
+                self.rebalance(migrate=True)
+            result = action(self) if action else None
+            if json.dumps(self.state, sort_keys=True) != before:
+                _save_json(os.path.join(self.dir, 'state.json'), self.state)
+            return result
+
+    # -- derived figures -------------------------------------------------------------------------
+
+    @property
+    def key(self):
+        return self.state.get('key', '0') if self.members else '0'
+
+    def principal(self):
+        if not self.members:
+            return None
+        return max(self.members, key=lambda node_id: int(node_hex(node_id, self.members[node_id]), 16))
+
+    def migrating_fraction(self):
+        """Share of the migration backlog still to go, 0 when migrations are done."""
+        if self.migration_seconds <= 0 or not self.members:
+            return 0.0
+        elapsed = self.now - self.state.get('changed_at', 0)
+        if elapsed >= self.migration_seconds:
+            return 0.0
+        return 1.0 - elapsed / self.migration_seconds
+
+    def remaining(self, node_id):
+        """(tx, rx) partitions this node still has to migrate, per namespace."""
+        fraction = self.migrating_fraction()
+        if not fraction:
+            return 0, 0
+        share = PARTITIONS / max(len(self.members), 1)
+        return max(1, int(math.ceil(share * fraction / 2))), max(1, int(math.ceil(share * fraction / 2)))
+
+    def nodes_quiesced(self):
+        return len([node_id for node_id in self.state.get('effective_quiesced', []) if node_id in self.members])
+
+
+# ----------------------------------------------------------------------------------------------
+# the server side: one reply string per request (an empty string is "no reply")
+
+def _params(text):
+    """as_info_parameter_get: first value of each key in `k=v;k=v`; keys without '=' are skipped."""
+    params = {}
+    for piece in text.split(';'):
+        if '=' in piece:
+            name, value = piece.split('=', 1)
+            params.setdefault(name, value)
+    return params
+
+
+def _asd_log(context, message):
+    path = os.environ.get('ASD_SIM_LOG')
+    if not path:
+        return
+    stamp = time.strftime('%b %d %Y %H:%M:%S GMT', time.gmtime())
+    try:
+        with open(path, 'a') as handle:
+            handle.write('%s: INFO (%s): (%s) %s\n' % (stamp, context, {'info': 'thr_info.c:1018', 'clustering': 'clustering.c:5430'}[context], message))
+    except (IOError, OSError):
+        pass
+
+
+class Server(object):
+    """The info layer of the local node."""
+
+    def __init__(self, cluster, node_id):
+        self.cluster = cluster
+        self.node_id = node_id
+        self.info = cluster.members[node_id]
+        self.build = str(self.info.get('build') or DEFAULT_BUILD)
+        self.band = band(self.build)
+        self.version = version_tuple(self.build)
+        self.enterprise = str(self.info.get('edition', 'enterprise')).lower().startswith('e')
+        self.namespaces = namespace_names(self.info)
+
+    # -- dispatch --------------------------------------------------------------------------------
+
+    def request(self, text):
+        name, colon, params = text.partition(':')
+        if name.startswith('namespace/') and not colon:
+            return self.namespace(name[len('namespace/'):])
+        known_command = name in COMMANDS and (name != 'latencies' or self.version >= (5, 1))
+        if self.band == 'old':
+            # One table for values, one for commands: a command needs its colon, a value must be bare.
+            if known_command and colon:
+                return getattr(self, 'cmd_' + name.replace('-', '_'))(params)
+            if name in VALUES and not colon:
+                return getattr(self, 'val_' + name.replace('-', '_'))()
+            return ''
+        if known_command:
+            return getattr(self, 'cmd_' + name.replace('-', '_'))(params)
+        if name in VALUES:
+            return getattr(self, 'val_' + name.replace('-', '_'))()
+        return 'ERROR:4:unrecognized command'
+
+    def err(self, old, new, code=None):
+        """The same failure in the wording of this node's version band."""
+        if self.band == 'new':
+            return 'ERROR:%s:%s' % ('' if code in (None, 1) else code, new)
+        return 'ERROR::%s' % old
+
+    def enterprise_only(self):
+        if self.band == 'old':
+            return 'ERROR::enterprise-only'
+        if self.band == '7.1':
+            return 'ERROR:25:enterprise-only'
+        return 'ERROR:25:enterprise only'
+
+    # -- values ----------------------------------------------------------------------------------
+
+    def val_status(self):
+        return 'ok'
+
+    def val_build(self):
+        return self.build
+
+    def val_version(self):
+        return 'Aerospike %s Edition build %s' % ('Enterprise' if self.enterprise else 'Community', self.build)
+
+    def val_edition(self):
+        return 'Aerospike %s Edition' % ('Enterprise' if self.enterprise else 'Community')
+
+    def val_node(self):
+        return node_hex(self.node_id, self.info)
+
+    def val_namespaces(self):
+        return ';'.join(self.namespaces)
+
+    def val_cluster_name(self):
+        return 'null'
+
+    def _others(self):
+        return [node_id for node_id in sorted(self.cluster.members) if node_id != self.node_id]
+
+    def val_services(self):
+        # Every simulated host is on loopback; one entry per other live node.
+        return ';'.join('127.0.0.1:3000' for _node in self._others())
+
+    def val_peers_clear_std(self):
+        peers = ','.join('[%s,,[127.0.0.1]]' % node_hex(node, self.cluster.members[node]) for node in self._others())
+        return '%d,3000,[%s]' % (self.cluster.state.get('generation', 0), peers)
+
+    def val_statistics(self):
+        cluster = self.cluster
+        tx, rx = cluster.remaining(self.node_id)
+        principal = cluster.principal()
+        principal_hex = node_hex(principal, cluster.members[principal]) if principal else '0'
+        uptime = max(0, int(cluster.now - float(self.info.get('started_at') or cluster.now)))
+        fields = [
+            ('cluster_size', len(cluster.members)),
+            ('cluster_key', cluster.key),
+            ('cluster_generation', cluster.state.get('generation', 0)),
+            ('cluster_principal', principal_hex),
+            ('cluster_min_compatibility_id', 10),
+            ('cluster_max_compatibility_id', 10),
+            ('cluster_integrity', 'true'),
+            ('cluster_is_member', 'true'),
+            ('cluster_duplicate_nodes', 'null'),
+            ('cluster_clock_skew_stop_writes_sec', 0),
+            ('cluster_clock_skew_ms', 0),
+            ('cluster_clock_skew_outliers', 'null'),
+            ('uptime', uptime),
+            ('system_free_mem_pct', 90),
+            ('process_cpu_pct', 1),
+            ('objects', 0),
+            ('tombstones', 0),
+            ('info_queue', 0),
+            ('rw_in_progress', 0),
+            ('proxy_in_progress', 0),
+            ('tree_gc_queue', 0),
+            ('client_connections', 2),
+            ('heartbeat_connections', max(0, len(cluster.members) - 1)),
+            ('migrate_allowed', 'true'),
+            ('migrate_partitions_remaining', (tx + rx) * len(self.namespaces)),
+            ('fabric_connections', 8 * max(0, len(cluster.members) - 1)),
+            ('paxos_principal', principal_hex),
+        ]
+        return ';'.join('%s=%s' % pair for pair in fields)
+
+    def namespace(self, ns):
+        if ns not in self.namespaces:
+            return 'type=unknown'
+        cluster = self.cluster
+        tx, rx = cluster.remaining(self.node_id)
+        quiesced = self.node_id in cluster.state.get('effective_quiesced', [])
+        nodes_quiesced = cluster.nodes_quiesced()
+        members = len(cluster.members)
+        stats = [
+            ('objects', 0), ('tombstones', 0), ('master_objects', 0), ('prole_objects', 0),
+            ('ns_cluster_size', members),
+            ('effective_replication_factor', min(2, max(1, members - nodes_quiesced))),
+            ('effective_is_quiesced', 'true' if quiesced else 'false'),
+            ('nodes_quiesced', nodes_quiesced),
+            ('pending_quiesce', 'true' if cluster.pending_quiesce(self.node_id) else 'false'),
+            ('migrate_tx_partitions_initial', tx), ('migrate_tx_partitions_remaining', tx),
+            ('migrate_rx_partitions_initial', rx), ('migrate_rx_partitions_remaining', rx),
+            ('migrate_signals_active', 0), ('migrate_signals_remaining', 0),
+            ('unavailable_partitions', 0), ('dead_partitions', 0),
+            ('stop_writes', 'false'), ('clock_skew_stop_writes', 'false'),
+        ]
+        config = [
+            ('replication-factor', 2),
+            ('index-type', 'shmem' if self.enterprise else 'mem'),
+            ('sindex-type', 'shmem' if self.enterprise else 'mem'),
+            ('storage-engine', 'memory'),
+            ('stay-quiesced', 'true' if self.info.get('stay_quiesced') else 'false'),
+        ]
+        return ';'.join('%s=%s' % pair for pair in stats + config)
+
+    # -- commands --------------------------------------------------------------------------------
+
+    def cmd_cluster_stable(self, text):
+        cluster = self.cluster
+        params = _params(text)
+        new = self.band == 'new'
+        if 'size' in params:
+            value = params['size']
+            if len(value) >= 4:
+                return self.err('bad-size', "'size' value too long", 4)
+            if value == '' and new:
+                return 'ERROR:4:missing \'size\' value'
+            if value == '':
+                target = 0
+            elif value.isdigit():
+                target = int(value)
+            else:
+                return self.err('bad-size', 'bad size', 4)
+            if target != len(cluster.members):
+                return self.err('cluster-not-specified-size', 'cluster not specified size', 7)
+        ignore = False
+        if 'ignore-migrations' in params:
+            value = params['ignore-migrations']
+            if len(value) >= 6:
+                return self.err('bad-ignore-migrations', "'ignore-migrations' value too long", 4)
+            if value == '' and new:
+                return "ERROR:4:missing 'ignore-migrations' value"
+            accepted = {'true': True, 'false': False} if new else {'true': True, 'yes': True, 'false': False, 'no': False}
+            if value not in accepted:
+                return self.err('bad-ignore-migrations', 'bad ignore migrations', 4)
+            ignore = accepted[value]
+        if not ignore:
+            if 'namespace' in params:
+                value = params['namespace']
+                if len(value) >= 32:
+                    return self.err('bad-namespace', "'namespace' value too long", 20)
+                if value == '' and new:
+                    return "ERROR:20:missing 'namespace' value"
+                if value not in self.namespaces:
+                    return self.err('unknown-namespace', 'namespace not found on node', 20)
+            if any(cluster.remaining(self.node_id)):
+                return self.err('unstable-cluster', 'unstable cluster', 7)
+        return cluster.key
+
+    def _quiesce_guard(self):
+        if not self.enterprise:
+            return self.enterprise_only()
+        return None
+
+    def cmd_quiesce(self, _text):
+        refused = self._quiesce_guard()
+        if refused:
+            return refused
+        if self.info.get('stay_quiesced') and self.version >= (5, 2):
+            return self.err('permanently-quiesced', 'permanently quiesced', 22)
+        self.cluster.set_quiesce(self.node_id, True)
+        _asd_log('info', 'quiesced this node')
+        return 'ok'
+
+    def cmd_quiesce_undo(self, _text):
+        refused = self._quiesce_guard()
+        if refused:
+            return refused
+        if self.info.get('stay_quiesced') and self.version >= (5, 2):
+            return 'ignored-permanently-quiesced'
+        self.cluster.set_quiesce(self.node_id, False)
+        _asd_log('info', 'un-quiesced this node')
+        return 'ok'
+
+    def cmd_recluster(self, _text):
+        cluster = self.cluster
+        if cluster.principal() != self.node_id:
+            return 'ignored-by-non-principal'
+        cluster.rebalance(migrate=False)
+        _asd_log('clustering', 'recluster: triggered - principal %s' % node_hex(self.node_id, self.info))
+        return 'ok'
+
+    def cmd_latencies(self, _text):
+        hists = ['batch-index:']
+        for ns in self.namespaces:
+            hists += ['{%s}-%s:' % (ns, hist) for hist in LATENCY_HISTS]
+        return ';'.join(hists)
+
+
+# ----------------------------------------------------------------------------------------------
+# the asinfo CLI (asinfo.md section 2)
+
+def shape(value, lines=False):
+    """What asinfo prints for a non-empty reply, and its exit code."""
+    text = value.strip().strip(';').strip()
+    if lines:
+        separator = next((sep for sep in (';', ':', ',') if sep in text), ';')
+        out = '\n'.join(text.split(separator))
+    else:
+        out = text
+    return out, (1 if 'error:' in text.lower() else 0)
+
+
+def ask(cluster_dir, node_id, request):
+    """The raw reply of node_id to one request, or None when that asd is down or loading."""
+    cluster = Cluster(cluster_dir)
+    if node_id not in cluster.members:
+        return None
+
+    def act(cluster):
+        return Server(cluster, node_id).request(request)
+    return cluster.sync(act)
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog='asinfo', add_help=False,
+                                     description='Simulated asinfo of a sim/fleet.py host.')
+    parser.add_argument('-h', '--host', default='localhost')
+    parser.add_argument('-p', '--port', type=int, default=None)
+    parser.add_argument('-v', '--value', default=None)
+    parser.add_argument('-l', '--lines', action='store_true')
+    parser.add_argument('-U', '--user')
+    parser.add_argument('-P', '--password', nargs='?', const='')
+    parser.add_argument('--auth', default='INTERNAL')
+    parser.add_argument('--tls-enable', '--tls_enable', action='store_true')
+    for option in ('name', 'cafile', 'capath', 'certfile', 'keyfile', 'keyfile-password', 'protocols',
+                   'cipher-suite'):
+        parser.add_argument('--tls-' + option, '--tls_' + option.replace('-', '_'))
+    parser.add_argument('-t', dest='tls_name_short')
+    parser.add_argument('--tls-crl-check', '--tls_crl_check', action='store_true')
+    parser.add_argument('--tls-crl-check-all', '--tls_crl_check_all', action='store_true')
+    parser.add_argument('--timeout', type=float, default=5)
+    parser.add_argument('-V', '--version', action='store_true')
+    parser.add_argument('-E', '--help', action='store_true')
+    parser.add_argument('--no-config-file', action='store_true')
+    parser.add_argument('--config-file')
+    parser.add_argument('--only-config-file')
+    parser.add_argument('--instance')
+    return parser
+
+
+def _seed(host, port):
+    """asadm's seed tuple for the connection error: (host, port, tls name)."""
+    first = host.split(',')[0]
+    pieces = first.split(':')
+    name = pieces[0] or 'localhost'
+    tls_name = None
+    seed_port = 3000
+    if len(pieces) == 2 and pieces[1].isdigit():
+        seed_port = int(pieces[1])
+    elif len(pieces) >= 2:
+        tls_name = pieces[1] or None
+        if len(pieces) >= 3 and pieces[2].isdigit():
+            seed_port = int(pieces[2])
+    if port is not None:
+        seed_port = port
+    return name, seed_port, tls_name
+
+
+def main(argv=None, out=None):
+    out = out or sys.stdout
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.help:
+        parser.print_help(out)
+        return 0
+    if args.version:
+        out.write('asinfo (sim/asinfo.py, simulated)\n')
+        return 0
+    cluster_dir = os.environ.get('ASD_SIM_CLUSTER_DIR')
+    node_id = os.environ.get('ASD_SIM_NODE_ID')
+    if not cluster_dir or not node_id:
+        sys.stderr.write('asinfo (simulated): ASD_SIM_CLUSTER_DIR and ASD_SIM_NODE_ID are not set; run the '
+                         '/usr/local/bin/asinfo of a sim/fleet.py host, which sets them\n')
+        return 1
+    name, port, tls_name = _seed(args.host, args.port)
+    requests = [args.value] if args.value is not None else ['node', 'statistics', 'features', 'cluster-name',
+                                                            'edition', 'version', 'build', 'services']
+    replies = []
+    for request in requests:
+        sent = 'statistics' if request == 'stats' else request
+        reply = ask(cluster_dir, node_id, sent)
+        if reply is None:
+            out.write("ERROR: Not able to connect any cluster with ('%s', %d, %s).\n"
+                      % (name, port, repr(tls_name) if tls_name else 'None'))
+            return 1
+        replies.append((request, reply))
+    if args.value is not None:
+        request, reply = replies[0]
+        if reply == '':
+            out.write("Error: Invalid command '%s'\n" % request)
+            return 1
+        text, rc = shape(reply, args.lines)
+        out.write(text + '\n')
+        return rc
+    for number, (request, reply) in enumerate(replies, 1):
+        if reply == '' or reply.startswith('ERROR'):
+            continue
+        text, _rc = shape(reply, args.lines)
+        out.write('%d :  %s\n     %s\n' % (number, request, text))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
