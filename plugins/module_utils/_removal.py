@@ -1,0 +1,143 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, fastrestart.aerospike maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the fastrestart.aerospike collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+
+"""Remove one namespace's segments from shared memory: plan, then execute.
+
+This is what makes room for a restore over stale segments, so it must never take more than
+the one namespace, and never a segment that a process (asd) still uses: removing an attached
+segment hides its key at once and the server would lose its index at the next start.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._common import (
+    check_namespace,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._discovery import (
+    live_members,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
+    ExecutionError,
+    UsageError,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._info import (
+    namespace_members,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import (
+    INSTANCE_MAX,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import (
+    Problem,
+)
+
+__metaclass__ = type
+
+
+class RemovalPlan:
+    """The segments a removal would take, and every reason it would refuse."""
+
+    def __init__(self, namespace, instance):
+        self.operation = 'remove'
+        self.namespace = namespace
+        self.instance = instance
+        self.members = []
+        self.problems = []
+        self.removed = []
+
+    def refuse(self, code, message, **facts):
+        self.problems.append(Problem(code, message, **facts))
+
+    @property
+    def ok(self):
+        return not self.problems
+
+    @property
+    def changed(self):
+        return self.ok and bool(self.members)
+
+    @property
+    def bytes(self):
+        return sum(m.size for m in self.members)
+
+    def segments(self):
+        return [{'key': m.key.hex, 'size': m.size, 'role': m.key.role} for m in self.members]
+
+    def message(self):
+        if self.problems:
+            first = self.problems[0].message
+            more = len(self.problems) - 1
+            return first if not more else '%s (and %d more problem%s)' % (first, more, 's' if more > 1 else '')
+        if not self.members:
+            return "no segments of namespace '%s' in instance %d: nothing to remove" % (self.namespace, self.instance)
+        return "would remove %d segments (%d bytes) of namespace '%s' in instance %d" % (
+            len(self.members), self.bytes, self.namespace, self.instance)
+
+    def to_dict(self):
+        return {
+            'operation': self.operation,
+            'namespace': self.namespace,
+            'instance': self.instance,
+            'changed': self.changed,
+            'ok': self.ok,
+            'bytes': self.bytes,
+            'segments': self.segments(),
+            'problems': [p.to_dict() for p in self.problems],
+        }
+
+
+def plan_removal(namespace, instance=0, entries=None):
+    """What removing namespace's segments of instance would do. Changes nothing."""
+    check_namespace(namespace)
+    if isinstance(instance, bool) or not isinstance(instance, int) or not 0 <= instance <= INSTANCE_MAX:
+        raise UsageError('Instance must be from 0..%d, got %r' % (INSTANCE_MAX, instance))
+    if entries is None:
+        entries = _sysv.list_segments()
+    plan = RemovalPlan(namespace, instance)
+    members = live_members(instance, entries)
+    bases, found = namespace_members(members, namespace)
+    if len(bases) > 1:
+        plan.refuse('ambiguous', "found %d base segments named '%s' in instance %d (%s): cannot tell which set is the "
+                    "namespace's; remove the stale one with ipcrm -M <key>"
+                    % (len(bases), namespace, instance, ', '.join(m.key.hex for m in bases)),
+                    keys=[m.key.key for m in bases])
+    attached = [m for m in found if m.nattch]
+    if attached:
+        pids = _sysv.attaching_pids([m.shmid for m in attached])
+        all_pids = sorted(set(p for m in attached for p in pids[m.shmid]))
+        described = ', '.join('%s (%s)' % (m.key.hex, 'pid %s' % ', '.join(str(p) for p in pids[m.shmid])
+                                           if pids[m.shmid] else '%d attached' % m.nattch) for m in attached[:5])
+        plan.refuse('attached', "segments of namespace '%s' in instance %d are attached: %s%s. asd (or another "
+                    "process) is using them; stop asd first, or leave them in place"
+                    % (namespace, instance, described, ' ...' if len(attached) > 5 else ''),
+                    keys=[m.key.key for m in attached], pids=all_pids)
+    plan.members = found
+    return plan
+
+
+def execute_removal(plan):
+    """Remove the planned segments, checking each again just before: still the same, still unattached."""
+    if not plan.ok:
+        raise ExecutionError(plan.message(), plan=plan.to_dict())
+    now = dict((e.shmid, e) for e in _sysv.list_segments())
+    intruders = [m for m in plan.members if m.shmid in now and now[m.shmid].key == m.key.key and now[m.shmid].nattch]
+    if intruders:
+        raise ExecutionError("segments of namespace '%s' were attached since the analysis (%s): nothing was removed; "
+                             'stop asd and try again' % (plan.namespace, ', '.join(m.key.hex for m in intruders)),
+                             keys=[m.key.hex for m in intruders])
+    removed = []
+    for member in plan.members:
+        entry = now.get(member.shmid)
+        # A vanished segment, or its shmid reused by another key, is not ours to remove.
+        if entry is None or entry.key != member.key.key:
+            continue
+        if _sysv.remove_segment(member.shmid):
+            removed.append({'key': member.key.hex, 'size': member.size, 'role': member.key.role})
+    plan.removed = removed
+    return {'changed': bool(removed), 'removed': removed, 'bytes': sum(r['size'] for r in removed)}
