@@ -60,9 +60,12 @@ def _scope(path, namespaces, instance, codec):
     """(instance, namespace) pairs to verify: those asked for, or every backup in the folder."""
     found = _manifest.find(path)
     if namespaces:
-        instances = [instance] if instance is not None else sorted(set(i for i, dummy in found)) or [0]
-        return [(i, n) for i in instances for n in namespaces
-                if instance is not None or (i, n) in found or len(instances) == 1], found
+        if instance is not None:
+            return [(instance, n) for n in namespaces], found
+        # Without an instance, a namespace is verified wherever a manifest has it; one that no
+        # manifest names is looked for as ASMT would, in instance 0, and refused if absent.
+        pairs = [(i, n) for n in namespaces for i in sorted(set(i for i, m in found if m == n))]
+        return pairs + [(0, n) for n in namespaces if n not in set(m for dummy, m in found)], found
     pairs = set(k for k in found if instance is None or k[0] == instance)
     # Backups by C ASMT have no manifest: their base files (and orphan stripes) name the namespaces.
     names, dummy = folder_entries(path)
