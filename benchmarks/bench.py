@@ -1,0 +1,639 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, fastrestart.aerospike maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmark: backup and restore of simulated index segments against a raw copy.
+
+Builds N GiB of segments with the asd simulator, then times, interleaved and repeated:
+backup (plain, plain without CRC, compressed), restore (plain, compressed), and a raw
+copy measured in the same run with the same threads and the same fsync policy. Prints a
+table with GB/s, ratios and PASS/MISS per target of the issue; --json prints the figures
+as one JSON document on stdout (the table then goes to stderr).
+
+Run as root: it re-executes itself under `unshare --ipc`, so it never sees or touches
+the machine's real segments.
+
+    .venv/bin/python benchmarks/bench.py [--size GiB] [--repeat 3] [--dir /var/tmp] [--json]
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import concurrent.futures
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+__metaclass__ = type
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SIM = os.path.join(ROOT, 'sim', 'asd_sim.py')
+sys.path.insert(0, os.path.join(ROOT, 'bin'))
+
+import collection_path  # noqa: E402  pylint: disable=wrong-import-position
+
+collection_path.register()
+
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _backup  # noqa: E402
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _codec  # noqa: E402
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _engine  # noqa: E402
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _fileformat  # noqa: E402
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest  # noqa: E402
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _restore  # noqa: E402
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv  # noqa: E402
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import decode  # noqa: E402
+
+GIB = 1 << 30
+OUTER_ENV = 'FASTRESTART_BENCH_OUTER_IPC_NS'
+NAMESPACE = 'bench'
+# The raw copy moves the same pieces the tool's engine does, so both spread over the threads.
+RAW_PIECE = _engine.COPY_CHUNK
+# Keys for the raw restore's segments: type byte 0x0B is no Aerospike type, so the tool ignores them.
+SCRATCH_KEY = 0x0B000000
+
+# Share of the machine's CPU time used by other processes above which the figures are suspect.
+BUSY_SHARE = 0.10
+# The issue's targets: (name, what is compared, threshold, how it reads).
+TARGETS = (
+    ('plain backup vs raw copy', 'ratio', 0.9, '>= 0.9x'),
+    ('plain restore vs raw readinto', 'ratio', 0.9, '>= 0.9x'),
+    ('compressed backup', 'gbps', 1.0, '>= 1 GB/s'),
+    ('CRC-32 cost (plain backup)', 'cost', 0.10, '<= 10%'),
+)
+
+
+def ipc_namespace():
+    return os.readlink('/proc/self/ns/ipc')
+
+
+def ensure_private_ipc():
+    """Re-execute under `unshare --ipc`: the benchmark creates and removes segments freely."""
+    outer = os.environ.get(OUTER_ENV)
+    if outer:
+        if outer == ipc_namespace():
+            raise SystemExit('bench: unshare --ipc did not give a private IPC namespace; refusing to touch shared memory')
+        return
+    unshare = shutil.which('unshare')
+    if os.geteuid() != 0 or unshare is None:
+        raise SystemExit('bench: run as root with unshare(1) available (util-linux): the benchmark works in a private '
+                         'IPC namespace so it cannot touch real segments')
+    os.environ[OUTER_ENV] = ipc_namespace()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(unshare, [unshare, '--ipc', '--', sys.executable, os.path.abspath(__file__)] + sys.argv[1:])
+
+
+class CpuUsage:
+    """How much of the machine's CPU time other processes used since this was made."""
+
+    def __init__(self):
+        self.started = time.monotonic()
+        self.busy = self._busy()
+        self.own = self._own()
+
+    @staticmethod
+    def _busy():
+        with open('/proc/stat') as handle:
+            fields = [int(v) for v in handle.readline().split()[1:]]
+        # user nice system idle iowait irq softirq steal: everything but idle and iowait.
+        return (sum(fields[:8]) - fields[3] - fields[4]) / float(os.sysconf('SC_CLK_TCK'))
+
+    @staticmethod
+    def _own():
+        import resource  # pylint: disable=import-outside-toplevel
+        return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                     resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+    def others(self):
+        wall = (time.monotonic() - self.started) * (os.cpu_count() or 1)
+        other = (self._busy() - self.busy) - (self._own() - self.own)
+        return max(0.0, other / wall) if wall > 0 else 0.0
+
+
+def gbps(nbytes, seconds):
+    return nbytes / seconds / 1e9 if seconds > 0 else float('inf')
+
+
+class Timings:
+    """Seconds per repetition of one measurement; best and median."""
+
+    def __init__(self, name, nbytes):
+        self.name = name
+        self.nbytes = nbytes
+        self.seconds = []
+        self.extra = {}
+
+    def add(self, seconds):
+        self.seconds.append(seconds)
+
+    @property
+    def best(self):
+        return min(self.seconds)
+
+    @property
+    def median(self):
+        return statistics.median(self.seconds)
+
+    def to_dict(self):
+        return {'name': self.name, 'bytes': self.nbytes, 'seconds': [round(s, 4) for s in self.seconds],
+                'best_s': round(self.best, 4), 'median_s': round(self.median, 4),
+                'best_gbps': round(gbps(self.nbytes, self.best), 3),
+                'median_gbps': round(gbps(self.nbytes, self.median), 3), **self.extra}
+
+
+# ---------------------------------------------------------------- segments
+
+def build_segments(state_dir, size, stages, instance):
+    """Create the namespace with the asd simulator; return its segments (ShmEntry list)."""
+    if not os.path.exists(SIM):
+        raise SystemExit('bench: %s is missing: the benchmark builds its segments with the asd simulator' % SIM)
+    command = [sys.executable, SIM, 'create', '--instance', str(instance), '--namespace', NAMESPACE,
+               '--size', str(size), '--stages', str(stages), '--state-dir', state_dir]
+    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          timeout=600, check=False)
+    if done.returncode != 0:
+        raise SystemExit('bench: the simulator failed (exit %d): %s\n%s'
+                         % (done.returncode, ' '.join(command), done.stdout.strip()))
+    return namespace_segments(instance)
+
+
+def namespace_segments(instance):
+    out = []
+    for entry in _sysv.list_segments():
+        key = decode(entry.key)
+        if key is not None and key.instance == instance:
+            out.append(entry)
+    return sorted(out, key=lambda e: e.key)
+
+
+def remove_segments(entries):
+    for entry in entries:
+        _sysv.remove_segment(entry.shmid)
+
+
+def fingerprint(entries, codec, threads):
+    """{key: CRC-32} of live segments, to prove every restore put back the same bytes."""
+    attachments = [_sysv.Attachment(e.shmid, readonly=True) for e in entries]
+    try:
+        jobs = [CrcJob(e.key, a.view, codec) for e, a in zip(entries, attachments)]
+        engine = _engine.Engine(threads)
+        engine.run(jobs)
+        return dict((job.key, job.crc) for job in jobs), engine.seconds
+    finally:
+        for attachment in attachments:
+            attachment.detach()
+
+
+class CrcJob(_engine.Job):
+    """CRC-32 of one segment in chunks, as the tool hashes: the CPU cost of the CRC alone."""
+
+    def __init__(self, key, view, codec):
+        super(CrcJob, self).__init__('%08x' % key, len(view))
+        self.key = key
+        self.view = view
+        self.codec = codec
+        self.ranges = _engine.chunk_ranges(len(view), _engine.COPY_CHUNK)
+        self.crcs = [0] * len(self.ranges)
+        self.tasks = [self._task(i) for i in range(len(self.ranges))]
+        self.crc = None
+
+    def _task(self, index):
+        start, length = self.ranges[index]
+
+        def run(engine):
+            crc = 0
+            for offset in range(start, start + length, _engine.COPY_SLICE):
+                crc = self.codec.crc32(self.view[offset:min(offset + _engine.COPY_SLICE, start + length)], crc)
+            self.crcs[index] = crc
+        return run
+
+    def finish(self):
+        crc = self.crcs[0]
+        for (unused, length), part in zip(self.ranges[1:], self.crcs[1:]):
+            crc = self.codec.crc32_combine(crc, part, length)
+        self.crc = crc
+        super(CrcJob, self).finish()
+
+
+class DeflateJob(_engine.Job):
+    """Deflate a segment's chunks as the tool does, output discarded: the CPU ceiling of -z."""
+
+    def __init__(self, view, codec):
+        super(DeflateJob, self).__init__('deflate', len(view))
+        self.view = view
+        self.codec = codec
+        self.ranges = _engine.chunk_ranges(len(view), _engine.COMPRESS_CHUNK)
+        self.out = [0] * len(self.ranges)
+        self.tasks = [self._task(i) for i in range(len(self.ranges))]
+
+    def _task(self, index):
+        start, length = self.ranges[index]
+
+        def run(engine):
+            last = index == len(self.ranges) - 1
+            self.out[index] = len(_fileformat.deflate_chunk(self.codec, self.view[start:start + length], last)[0])
+        return run
+
+
+class LevelCodec(_codec.Codec):
+    """The tool's codec at another deflate level, for the level survey only."""
+
+    def __init__(self, name, level):
+        super(LevelCodec, self).__init__(name)
+        self.level = level
+
+
+# ---------------------------------------------------------------- raw copy baselines
+
+def _pieces(size):
+    return _engine.chunk_ranges(size, RAW_PIECE)
+
+
+def raw_backup(entries, dest, threads):
+    """memoryview of each segment to os.pwrite, pieces over the threads; fsync files and folder.
+
+    The tool's policy: every file and the folder are fsynced before the backup counts as done.
+    """
+    started = time.monotonic()
+    os.mkdir(dest, 0o700)
+    _manifest.fsync_dir(os.path.dirname(dest))
+    attachments = [_sysv.Attachment(e.shmid, readonly=True) for e in entries]
+    fds = []
+    try:
+        for entry in entries:
+            fds.append(os.open(os.path.join(dest, '%08x.dat' % entry.key),
+                               os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+        work = [(fd, a.view, start, length) for fd, a in zip(fds, attachments) for start, length in _pieces(a.size)]
+
+        def write(piece):
+            fd, view, start, length = piece
+            view = view[start:start + length]
+            while len(view):
+                written = os.pwrite(fd, view, start)
+                view = view[written:]
+                start += written
+
+        with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+            list(pool.map(write, work))
+            list(pool.map(os.fsync, fds))
+        _manifest.fsync_dir(dest)
+    finally:
+        for fd in fds:
+            os.close(fd)
+        for attachment in attachments:
+            attachment.detach()
+    return time.monotonic() - started
+
+
+def raw_restore(source, threads):
+    """Each file read with readinto (os.preadv) straight into a new segment, pieces over the threads."""
+    started = time.monotonic()
+    names = sorted(os.listdir(source))
+    shmids = []
+    attachments = []
+    fds = []
+    try:
+        for index, name in enumerate(names):
+            fd = os.open(os.path.join(source, name), os.O_RDONLY | os.O_CLOEXEC)
+            fds.append(fd)
+            shmids.append(_sysv.create_segment(SCRATCH_KEY + index, os.fstat(fd).st_size))
+            attachments.append(_sysv.Attachment(shmids[-1], readonly=False))
+        work = [(fd, a.view, start, length) for fd, a in zip(fds, attachments) for start, length in _pieces(a.size)]
+
+        def read(piece):
+            fd, view, start, length = piece
+            view = view[start:start + length]
+            while len(view):
+                got = os.preadv(fd, [view], start)
+                if got == 0:
+                    raise IOError('%d: file ends early' % fd)
+                view = view[got:]
+                start += got
+
+        with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+            list(pool.map(read, work))
+        # Detaching a large mapping takes time too, and the tool's restore includes it.
+        for fd in fds:
+            os.close(fd)
+        fds = []
+        for attachment in attachments:
+            attachment.detach()
+        seconds = time.monotonic() - started
+    finally:
+        for fd in fds:
+            os.close(fd)
+        for attachment in attachments:
+            attachment.detach()
+        for shmid in shmids:
+            _sysv.remove_segment(shmid)
+    return seconds
+
+
+# ---------------------------------------------------------------- the tool
+
+def tool_backup(dest, instance, threads, compress, crc=True):
+    started = time.monotonic()
+    plan = _backup.plan_backup(dest, [NAMESPACE], instance=instance, compress=compress, threads=threads)
+    plan.raise_if_refused()
+    result = _backup.execute_backup(plan, crc=crc)
+    seconds = time.monotonic() - started
+    return seconds, result
+
+
+def tool_restore(source, instance, threads):
+    started = time.monotonic()
+    plan = _restore.plan_restore(source, [NAMESPACE], instance=instance, threads=threads)
+    plan.raise_if_refused()
+    _restore.execute_restore(plan)
+    return time.monotonic() - started
+
+
+def folder_bytes(path):
+    return sum(os.path.getsize(os.path.join(path, n)) for n in os.listdir(path))
+
+
+def evict(path):
+    """Drop a folder's files from the page cache, as after a reboot (only these files)."""
+    for name in os.listdir(path):
+        fd = os.open(os.path.join(path, name), os.O_RDONLY)
+        try:
+            os.fdatasync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+
+
+# ---------------------------------------------------------------- the run
+
+def log(args, text):
+    if not args.quiet:
+        print(text, file=sys.stderr, flush=True)
+
+
+def rotate(items, by):
+    by %= len(items)
+    return items[by:] + items[:by]
+
+
+def run(args, work):
+    instance = args.instance
+    size = int(args.size * GIB)
+    codec = _codec.get_codec('auto')
+    threads = args.threads
+    log(args, 'bench: building %.2f GiB in %d stages with the asd simulator ...' % (size / GIB, args.stages))
+    started = time.monotonic()
+    entries = build_segments(os.path.join(work, 'sim-state'), size, args.stages, instance)
+    total = sum(e.size for e in entries)
+    build_seconds = time.monotonic() - started
+    original, crc_seconds = fingerprint(entries, codec, threads)
+    log(args, 'bench: %d segments, %d bytes, built in %.1f s' % (len(entries), total, build_seconds))
+
+    results = dict((name, Timings(name, total)) for name in (
+        'raw copy (pwrite+fsync)', 'backup plain', 'backup plain, no CRC', 'backup compressed',
+        'raw readinto', 'restore plain', 'restore compressed'))
+    info = {}
+
+    # CPU-only figures explain the end-to-end ones: what CRC and deflate cost without any disk.
+    crc_cpu = Timings('CRC-32 pass (CPU only, segments mapped)', total)
+    deflate_cpu = {}
+    attachments = [_sysv.Attachment(e.shmid, readonly=True) for e in entries]
+    try:
+        levels = [codec.level] + ([] if args.no_levels or codec.name != 'isal' else
+                                  [lvl for lvl in (0, 2) if lvl != codec.level])
+        for attachment in attachments:
+            # Mapped beforehand: a backup maps the segments whether or not it computes the CRC.
+            _sysv.populate(attachment.address, attachment.size, write=False)
+        for unused in range(args.repeat):
+            engine = _engine.Engine(threads)
+            engine.run([CrcJob(e.key, a.view, codec) for e, a in zip(entries, attachments)])
+            crc_cpu.add(engine.seconds)
+            for level in levels:
+                level_codec = LevelCodec(codec.name, level)
+                jobs = [DeflateJob(a.view, level_codec) for a in attachments]
+                engine = _engine.Engine(threads)
+                engine.run(jobs)
+                timing = deflate_cpu.setdefault(level, Timings('deflate %s level %d (CPU only)' % (codec.name, level),
+                                                               total))
+                timing.add(engine.seconds)
+                timing.extra['ratio'] = round(sum(sum(j.out) for j in jobs) / float(total), 4)
+    finally:
+        for attachment in attachments:
+            attachment.detach()
+
+    folders = {}
+    raw = ('raw copy (pwrite+fsync)', 'raw', lambda d: raw_backup(entries, d, threads))
+    plain = ('backup plain', 'plain', lambda d: tool_backup(d, instance, threads, False)[0])
+    nocrc = ('backup plain, no CRC', 'nocrc', lambda d: tool_backup(d, instance, threads, False, crc=False)[0])
+    compressed = ('backup compressed', 'gz', lambda d: tool_backup(d, instance, threads, True)[0])
+    for rep in range(args.repeat):
+        # With and without CRC run back to back, in alternating order: their ratio is the CRC's cost.
+        pair = [plain, nocrc] if rep % 2 == 0 else [nocrc, plain]
+        order = [step for group in rotate([[raw], pair, [compressed]], rep) for step in group]
+        for name, tag, step in order:
+            dest = os.path.join(work, '%s-%d' % (tag, rep))
+            results[name].add(step(dest))
+            last = results[name].seconds[-1]
+            log(args, 'bench: %-26s %6.2f s  %5.2f GB/s' % (name, last, gbps(total, last)))
+            previous = folders.get(tag)
+            folders[tag] = dest
+            if previous:
+                shutil.rmtree(previous)
+                # Freed blocks are discarded at the journal's commit: not during the next step.
+                os.sync()
+    info['compressed_file_bytes'] = folder_bytes(folders['gz'])
+    results['backup compressed'].extra['ratio'] = round(info['compressed_file_bytes'] / float(total), 4)
+
+    # Restore needs the namespace gone, as after a reboot; every restore is checked byte for byte.
+    remove_segments(entries)
+
+    def restore_step(tag):
+        def step(unused):
+            if args.cold_cache:
+                evict(folders[tag])
+            seconds = tool_restore(folders[tag], instance, threads)
+            restored = namespace_segments(instance)
+            crcs = fingerprint(restored, codec, threads)[0]
+            remove_segments(restored)
+            if crcs != original:
+                raise SystemExit('bench: restore from %s did not reproduce the segments (CRC-32 differ)' % folders[tag])
+            return seconds
+        return step
+
+    def raw_restore_step(unused):
+        if args.cold_cache:
+            evict(folders['raw'])
+        return raw_restore(folders['raw'], threads)
+
+    steps = [('raw readinto', raw_restore_step), ('restore plain', restore_step('plain')),
+             ('restore compressed', restore_step('gz'))]
+    for rep in range(args.repeat):
+        for name, step in rotate(steps, rep):
+            results[name].add(step(None))
+            last = results[name].seconds[-1]
+            log(args, 'bench: %-26s %6.2f s  %5.2f GB/s' % (name, last, gbps(total, last)))
+    return {
+        'segments': len(entries), 'bytes': total, 'build_seconds': round(build_seconds, 2),
+        'threads': threads, 'codec': codec.name, 'level': codec.level, 'repeat': args.repeat,
+        'cold_cache': args.cold_cache, 'folder': args.dir,
+        'results': results, 'cpu': [crc_cpu] + [deflate_cpu[k] for k in sorted(deflate_cpu)],
+        **info,
+    }
+
+
+def verdicts(figures):
+    r = figures['results']
+    plain = r['backup plain']
+    nocrc = r['backup plain, no CRC']
+    rows = []
+
+    def ratio(tool, raw, how):
+        return getattr(raw, how) / getattr(tool, how)
+
+    measured = {
+        'plain backup vs raw copy': (ratio(plain, r['raw copy (pwrite+fsync)'], 'best'),
+                                     ratio(plain, r['raw copy (pwrite+fsync)'], 'median')),
+        'plain restore vs raw readinto': (ratio(r['restore plain'], r['raw readinto'], 'best'),
+                                          ratio(r['restore plain'], r['raw readinto'], 'median')),
+        'compressed backup': (gbps(plain.nbytes, r['backup compressed'].best),
+                              gbps(plain.nbytes, r['backup compressed'].median)),
+        'CRC-32 cost (plain backup)': (plain.best / nocrc.best - 1,
+                                       statistics.median(a / b for a, b in zip(plain.seconds, nocrc.seconds)) - 1),
+    }
+    for name, kind, threshold, reads in TARGETS:
+        best, median = measured[name]
+        # The CRC's cost is judged on the pairs run back to back: best against best mixes moments.
+        ok = median <= threshold if kind == 'cost' else best >= threshold
+        rows.append({'target': name, 'wanted': reads, 'best': round(best, 3), 'median': round(median, 3),
+                     'kind': kind, 'verdict': 'PASS' if ok else 'MISS'})
+    return rows
+
+
+def fmt(kind, value):
+    if kind == 'ratio':
+        return '%.2fx' % value
+    if kind == 'gbps':
+        return '%.2f GB/s' % value
+    return '%+.1f%%' % (value * 100)
+
+
+def table(figures, rows):
+    r = figures['results']
+    raw_backup_best = r['raw copy (pwrite+fsync)'].best
+    raw_restore_best = r['raw readinto'].best
+    lines = [
+        'fastrestart.aerospike benchmark: %d segments, %.2f GiB (%d bytes), %d threads, codec %s level %d, '
+        'best of %d; page cache %s' % (figures['segments'], figures['bytes'] / GIB, figures['bytes'], figures['threads'],
+                                       figures['codec'], figures['level'], figures['repeat'],
+                                       'evicted before each restore' if figures['cold_cache'] else 'warm'),
+        'host: %s, %d CPUs, Python %s; folder %s' % (platform.platform(), os.cpu_count() or 0,
+                                                     platform.python_version(), figures['folder']),
+        'other processes used %.0f%% of the CPUs during the run (load average %.2f before, %.2f after)%s' % (
+            100 * figures['other_cpu_share'], figures['loadavg']['before'][0], figures['loadavg']['after'][0],
+            ': THE MACHINE WAS BUSY, figures understate the tool and the raw copy alike'
+            if figures['other_cpu_share'] > BUSY_SHARE else ''),
+        '',
+        '%-34s %8s %8s %9s %9s %8s' % ('step', 'best s', 'median s', 'best GB/s', 'med GB/s', 'vs raw'),
+        '-' * 81,
+    ]
+    for name in ('raw copy (pwrite+fsync)', 'backup plain', 'backup plain, no CRC', 'backup compressed',
+                 'raw readinto', 'restore plain', 'restore compressed'):
+        t = r[name]
+        base = raw_backup_best if 'backup' in name or name.startswith('raw copy') else raw_restore_best
+        label = name + (' (ratio %.2f)' % t.extra['ratio'] if 'ratio' in t.extra else '')
+        lines.append('%-34s %8.2f %8.2f %9.2f %9.2f %7.2fx'
+                     % (label, t.best, t.median, gbps(t.nbytes, t.best), gbps(t.nbytes, t.median), base / t.best))
+    lines.append('-' * 81)
+    for t in figures['cpu']:
+        label = t.name + (' (ratio %.2f)' % t.extra['ratio'] if 'ratio' in t.extra else '')
+        lines.append('%-50s %6.2f s %6.2f GB/s' % (label, t.best, gbps(t.nbytes, t.best)))
+    lines += ['', '%-32s %-10s %11s %11s  %s' % ('target', 'wanted', 'best', 'median', 'verdict'), '-' * 81]
+    # For the CRC row, "median" is the median of the back-to-back pairs and decides the verdict.
+    for row in rows:
+        lines.append('%-32s %-10s %11s %11s  %s' % (row['target'], row['wanted'], fmt(row['kind'], row['best']),
+                                                    fmt(row['kind'], row['median']), row['verdict']))
+    crc_pass = figures['cpu'][0].best
+    lines += ['-' * 81,
+              'CRC-32 alone (CPU only, %d threads, segments already mapped): %.2f s = %.1f%% of the plain backup\'s '
+              'best time;' % (figures['threads'], crc_pass, 100 * crc_pass / r['backup plain'].best),
+              'the end-to-end CRC cost compares two disk-bound times: its verdict uses the median of the back-to-back '
+              'pairs.']
+    return '\n'.join(lines)
+
+
+def document(figures, rows):
+    out = dict(figures)
+    out['results'] = [t.to_dict() for t in figures['results'].values()]
+    out['cpu'] = [t.to_dict() for t in figures['cpu']]
+    out['targets'] = rows
+    out['host'] = {'platform': platform.platform(), 'cpus': os.cpu_count(), 'python': platform.python_version()}
+    return out
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog='bench.py', description='Time backup and restore of simulated Aerospike index segments against a raw copy '
+        'measured in the same run (same threads, same fsync policy). Runs in a private IPC namespace.')
+    parser.add_argument('--size', type=float, default=1.0, help='GiB of segments to build (default 1)')
+    parser.add_argument('--stages', type=int, default=None, help='primary index stages (default: one per 256 MiB)')
+    parser.add_argument('--repeat', type=int, default=3, help='repetitions of each measurement (default 3)')
+    parser.add_argument('--threads', type=int, default=_engine.default_threads(),
+                        help='I/O threads for the tool and the raw copy (default: CPUs available, %(default)s)')
+    parser.add_argument('--dir', default='/var/tmp', help='folder on disk for the backups (default /var/tmp; not tmpfs)')
+    parser.add_argument('--instance', type=int, default=0, help='Aerospike instance number of the segments (default 0)')
+    parser.add_argument('--cold-cache', action='store_true',
+                        help='evict the backup files from the page cache before each restore, as after a reboot')
+    parser.add_argument('--no-levels', action='store_true', help='skip the survey of other deflate levels (CPU only)')
+    parser.add_argument('--keep-dir', action='store_true', help='keep the work folder (backups) for inspection')
+    parser.add_argument('--json', action='store_true', help='print the figures as JSON on stdout (table on stderr)')
+    parser.add_argument('--quiet', action='store_true', help='no progress lines')
+    args = parser.parse_args(argv)
+    if args.size <= 0 or args.repeat < 1 or args.threads < 1:
+        parser.error('--size must be > 0, --repeat and --threads >= 1')
+    if args.stages is None:
+        args.stages = max(1, int(round(args.size * 4)))
+    return args
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    ensure_private_ipc()
+    if not os.path.isdir(args.dir):
+        raise SystemExit('bench: %s is not a folder: give --dir a folder on disk' % args.dir)
+    from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder  # noqa: E402
+    volatile = _folder.volatile_filesystem(args.dir)
+    if volatile:
+        raise SystemExit('bench: %s is on %s: the figures must include a real disk; choose --dir on disk'
+                         % (args.dir, volatile))
+    work = tempfile.mkdtemp(prefix='fastrestart-bench-', dir=args.dir)
+    load_before = os.getloadavg()
+    usage = CpuUsage()
+    try:
+        figures = run(args, work)
+        figures['loadavg'] = {'before': [round(x, 2) for x in load_before],
+                              'after': [round(x, 2) for x in os.getloadavg()]}
+        figures['other_cpu_share'] = round(usage.others(), 3)
+    finally:
+        scratch = [e for e in _sysv.list_segments() if e.key & 0xFF000000 == SCRATCH_KEY]
+        remove_segments(namespace_segments(args.instance) + scratch)
+        if args.keep_dir:
+            print('bench: kept %s' % work, file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    rows = verdicts(figures)
+    text = table(figures, rows)
+    if args.json:
+        print(text, file=sys.stderr)
+        print(json.dumps(document(figures, rows), indent=2, sort_keys=True))
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
