@@ -10,7 +10,7 @@ instance; pyasmt restores them; the simulator starts warm and confirms the index
 Finally a cold start (segments gone, as after a reboot without restore) is timed next to
 the warm one. Prints a table; exits non-zero on any failure.
 
-    scripts/run-demo [--size 1G] [--keep-dir]
+    scripts/run-demo-single [--size 1G] [--keep-dir]
     unshare --ipc -- .venv/bin/python scripts/demo_single.py [--size 1G] [--keep-dir]
 """
 
