@@ -93,22 +93,24 @@ def filesystem_type(path, mountinfo='/proc/self/mountinfo'):
     return best[1]
 
 
-def volatile_filesystem(path):
-    """'tmpfs' or 'ramfs' when a reboot would erase path, else None."""
+def existing_ancestor(path):
+    """path itself if it exists, else its nearest existing parent: where it would be created."""
     existing = path
     while not os.path.exists(existing):
         parent = os.path.dirname(existing)
         if parent == existing:
             break
         existing = parent
-    fstype = filesystem_type(existing)
+    return existing
+
+
+def volatile_filesystem(path):
+    """'tmpfs' or 'ramfs' when a reboot would erase path, else None."""
+    fstype = filesystem_type(existing_ancestor(path))
     return fstype if fstype in VOLATILE_FILESYSTEMS else None
 
 
 def free_bytes(path):
     """Bytes available to this user on path's file system (or its nearest existing parent's)."""
-    existing = path
-    while not os.path.exists(existing):
-        existing = os.path.dirname(existing)
-    st = os.statvfs(existing)
+    st = os.statvfs(existing_ancestor(path))
     return st.f_bavail * st.f_frsize

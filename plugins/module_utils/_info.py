@@ -50,7 +50,7 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._layout impo
 
 __metaclass__ = type
 
-MEMINFO = '/proc/meminfo'
+MEMINFO = _sysv.MEMINFO
 
 TYPE_NAMES = {TYPE_PRIMARY: 'primary', TYPE_SECONDARY: 'secondary', TYPE_DATA: 'data'}
 
@@ -61,18 +61,6 @@ ASMT = 'asmt'
 EMPTY = 'empty'
 MISSING = 'missing'
 INVALID = 'invalid'
-
-
-def mem_available(meminfo=MEMINFO):
-    """MemAvailable in bytes, or None when the kernel does not report it."""
-    try:
-        with open(meminfo) as handle:
-            for line in handle:
-                if line.startswith('MemAvailable:'):
-                    return int(line.split()[1]) * 1024
-    except (IOError, OSError):
-        pass
-    return None
 
 
 def kernel_facts(entries=None, meminfo=MEMINFO):
@@ -86,7 +74,7 @@ def kernel_facts(entries=None, meminfo=MEMINFO):
         'segments': len(entries),
         'pages_in_use': sum(_sysv.pages(e.size, page) for e in entries),
         'bytes_in_use': sum(e.size for e in entries),
-        'mem_available': mem_available(meminfo),
+        'mem_available': _sysv.mem_available(meminfo),
     })
     return facts
 
@@ -344,14 +332,8 @@ def backup_facts(path, instance=None, namespaces=None, current_boot_id=None, cod
 
 
 def _existing_filesystem(path):
-    existing = path
-    while not os.path.exists(existing):
-        parent = os.path.dirname(existing)
-        if parent == existing:
-            break
-        existing = parent
     try:
-        return _folder.filesystem_type(existing)
+        return _folder.filesystem_type(_folder.existing_ancestor(path))
     except (IOError, OSError):
         return None
 

@@ -68,7 +68,7 @@ __metaclass__ = type
 _KIND = {TYPE_PRIMARY: 'primary index', TYPE_SECONDARY: 'secondary index', TYPE_DATA: 'data'}
 
 
-def plan_restore(path, namespaces, instance=0, threads=None, codec='auto', entries=None, meminfo='/proc/meminfo'):
+def plan_restore(path, namespaces, instance=0, threads=None, codec='auto', entries=None, meminfo=_sysv.MEMINFO):
     """Everything a restore would do, and every reason it would refuse. Changes nothing."""
     namespaces, threads = check_request(namespaces, instance, threads)
     plan = new_plan('restore', path, instance, threads, codec)
@@ -289,22 +289,11 @@ def _plan_capacity(plan, entries, meminfo):
     if len(entries) + len(items) > limits['shmmni']:
         plan.refuse('kernel-limits', 'kernel.shmmni is %d, short of the %d segments in use plus %d needed: run sysctl -w '
                     'kernel.shmmni=%d' % (limits['shmmni'], len(entries), len(items), len(entries) + len(items)))
-    available = _mem_available(meminfo)
+    available = _sysv.mem_available(meminfo)
     plan.facts['mem_available'] = available
     if available is not None and need_bytes > available:
         plan.refuse('memory', 'the restore needs %d bytes of shared memory but only %d are available (MemAvailable): '
                     'free memory on the host first' % (need_bytes, available))
-
-
-def _mem_available(meminfo):
-    try:
-        with open(meminfo) as handle:
-            for line in handle:
-                if line.startswith('MemAvailable:'):
-                    return int(line.split()[1]) * 1024
-    except (IOError, OSError):
-        pass
-    return None
 
 
 def execute_restore(plan, progress=None):

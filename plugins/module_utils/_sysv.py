@@ -40,6 +40,7 @@ __metaclass__ = type
 
 PROC_SHM = '/proc/sysvipc/shm'
 PROC_KERNEL = '/proc/sys/kernel'
+MEMINFO = '/proc/meminfo'
 MODE_MASK = 0o777
 NEW_SEGMENT_MODE = 0o600
 
@@ -132,6 +133,18 @@ def attaching_pids(shmids, proc_root='/proc'):
     for pids in found.values():
         pids.sort()
     return found
+
+
+def mem_available(meminfo=MEMINFO):
+    """MemAvailable in bytes, or None when the kernel does not report it."""
+    try:
+        with open(meminfo) as handle:
+            for line in handle:
+                if line.startswith('MemAvailable:'):
+                    return int(line.split()[1]) * 1024
+    except (IOError, OSError):
+        pass
+    return None
 
 
 def read_limit(name, proc_kernel=PROC_KERNEL):

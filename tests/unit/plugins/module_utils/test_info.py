@@ -65,10 +65,10 @@ def test_kernel_facts_count_every_segment(shm):
 def test_mem_available_is_none_without_the_field(tmp_path):
     meminfo = tmp_path / 'meminfo'
     meminfo.write_text(u'MemTotal: 100 kB\n')
-    assert _info.mem_available(str(meminfo)) is None
+    assert _sysv.mem_available(str(meminfo)) is None
     meminfo.write_text(u'MemAvailable:   2048 kB\n')
-    assert _info.mem_available(str(meminfo)) == 2048 * 1024
-    assert _info.mem_available(str(tmp_path / 'missing')) is None
+    assert _sysv.mem_available(str(meminfo)) == 2048 * 1024
+    assert _sysv.mem_available(str(tmp_path / 'missing')) is None
 
 
 def test_namespace_members_takes_everything_of_the_name(shm):
