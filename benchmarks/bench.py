@@ -37,6 +37,7 @@ SIM = os.path.join(ROOT, 'sim', 'asd_sim.py')
 sys.path.insert(0, os.path.join(ROOT, 'bin'))
 
 import collection_path  # noqa: E402  pylint: disable=wrong-import-position
+import private_ipc  # noqa: E402  pylint: disable=wrong-import-position
 
 collection_path.register()
 
@@ -50,7 +51,6 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import decode  # noqa: E402
 
 GIB = 1 << 30
-OUTER_ENV = 'FASTRESTART_BENCH_OUTER_IPC_NS'
 NAMESPACE = 'bench'
 # The raw copy moves the same pieces the tool's engine does, so both spread over the threads.
 RAW_PIECE = _engine.COPY_CHUNK
@@ -66,27 +66,6 @@ TARGETS = (
     ('compressed backup', 'gbps', 1.0, '>= 1 GB/s'),
     ('CRC-32 cost (plain backup)', 'cost', 0.10, '<= 10%'),
 )
-
-
-def ipc_namespace():
-    return os.readlink('/proc/self/ns/ipc')
-
-
-def ensure_private_ipc():
-    """Re-execute under `unshare --ipc`: the benchmark creates and removes segments freely."""
-    outer = os.environ.get(OUTER_ENV)
-    if outer:
-        if outer == ipc_namespace():
-            raise SystemExit('bench: unshare --ipc did not give a private IPC namespace; refusing to touch shared memory')
-        return
-    unshare = shutil.which('unshare')
-    if os.geteuid() != 0 or unshare is None:
-        raise SystemExit('bench: run as root with unshare(1) available (util-linux): the benchmark works in a private '
-                         'IPC namespace so it cannot touch real segments')
-    os.environ[OUTER_ENV] = ipc_namespace()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execv(unshare, [unshare, '--ipc', '--', sys.executable, os.path.abspath(__file__)] + sys.argv[1:])
 
 
 class CpuUsage:
@@ -602,7 +581,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    ensure_private_ipc()
+    private_ipc.ensure([os.path.abspath(__file__)] + sys.argv[1:], 'bench')
     if not os.path.isdir(args.dir):
         raise SystemExit('bench: %s is not a folder: give --dir a folder on disk' % args.dir)
     from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder  # noqa: E402

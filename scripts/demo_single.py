@@ -31,34 +31,16 @@ __metaclass__ = type
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIM = os.path.join(ROOT, 'sim', 'asd_sim.py')
 PYASMT = os.path.join(ROOT, 'bin', 'pyasmt')
-OUTER_ENV = 'FASTRESTART_DEMO_OUTER_IPC_NS'
+sys.path.insert(0, os.path.join(ROOT, 'bin'))
+
+import private_ipc  # noqa: E402  pylint: disable=wrong-import-position
+
 AEROSPIKE_TYPES = (0xAE, 0xA2, 0xAD)
 STEP_TIMEOUT = 300
 
 
 class DemoError(Exception):
     """A step failed; the message says which and why."""
-
-
-def ipc_namespace():
-    return os.readlink('/proc/self/ns/ipc')
-
-
-def ensure_private_ipc():
-    """The demo removes segments to simulate a reboot: never in the machine's own IPC namespace."""
-    outer = os.environ.get(OUTER_ENV)
-    if outer:
-        if outer == ipc_namespace():
-            raise SystemExit('demo: unshare --ipc did not give a private IPC namespace; refusing to remove segments')
-        return
-    unshare = shutil.which('unshare')
-    if os.geteuid() != 0 or unshare is None:
-        raise SystemExit('demo: run as root with unshare(1) available (util-linux): the demo works in a private IPC '
-                         'namespace so its simulated reboot cannot touch real segments')
-    os.environ[OUTER_ENV] = ipc_namespace()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execv(unshare, [unshare, '--ipc', '--', sys.executable, os.path.abspath(__file__)] + sys.argv[1:])
 
 
 def parse_size(text):
@@ -253,7 +235,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    ensure_private_ipc()
+    private_ipc.ensure([os.path.abspath(__file__)] + sys.argv[1:], 'demo')
     for path in (SIM, PYASMT):
         if not os.path.exists(path):
             raise SystemExit('demo: %s is missing; run the demo from a complete checkout' % path)
