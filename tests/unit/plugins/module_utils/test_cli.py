@@ -300,7 +300,17 @@ def test_verbose_tables_deciles_and_totals(shm, full_set, tmp_path):
     assert len(header) == 1
     start = header[0]
     assert lines[start - 1] == ''
-    assert re.match(r'^-{10}  -{5}  -{4}  ', lines[start + 1])
+    # Spec 9.4: each column as wide as its longest cell (shmids grow with the namespace's
+    # history), every cell padded to that width plus two spaces.
+    widths = [len(cell) for cell in lines[start + 1].split('  ') if cell]
+    assert lines[start + 1] == ''.join('-' * w + '  ' for w in widths)
+    assert widths[0] == 10 and widths[2] == len('user') and len(widths) == 12
+    for row in [lines[start]] + lines[start + 2:start + 10]:
+        cells, at = [], 0
+        for w in widths:
+            cells.append(row[at:at + w + 2])
+            at += w + 2
+        assert len(row) == at and all(c[-2:] == '  ' for c in cells)
     rows = lines[start + 2:start + 10]
     # Row order of spec 9.4: base, treex, meta, primary stages, secondary stages, data.
     assert [row.split()[10] for row in rows] == [
