@@ -181,10 +181,9 @@ def required_limits(plan, entries=None):
 
 
 class ShmModule(AnsibleModule):
-    """AnsibleModule with check mode on, the library check done, and the core's errors mapped."""
+    """AnsibleModule with the library check done and the core's errors mapped."""
 
     def __init__(self, argument_spec, **kwargs):
-        kwargs.setdefault('supports_check_mode', True)
         super(ShmModule, self).__init__(argument_spec=argument_spec, **kwargs)
         ensure_required_libs(self)
 

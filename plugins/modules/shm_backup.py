@@ -276,6 +276,7 @@ def main():
             verify=dict(type='bool', default=False),
             allow_volatile_path=dict(type='bool', default=False),
         ),
+        supports_check_mode=True,
     )
     params = module.params
     started = time.monotonic()

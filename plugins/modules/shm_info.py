@@ -329,6 +329,7 @@ def main():
             namespaces=dict(type='list', elements='str'),
             paths=dict(type='list', elements='path', default=[]),
         ),
+        supports_check_mode=True,
     )
     params = module.params
     with module.errors():

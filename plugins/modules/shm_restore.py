@@ -258,6 +258,7 @@ def main():
             namespaces=dict(type='list', elements='str', required=True),
             path=dict(type='path', required=True),
         ),
+        supports_check_mode=True,
     )
     params = module.params
     started = time.monotonic()

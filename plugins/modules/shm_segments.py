@@ -146,6 +146,7 @@ def main():
             namespace=dict(type='str', required=True),
             state=dict(type='str', required=True, choices=['absent']),
         ),
+        supports_check_mode=True,
     )
     params = module.params
     with module.errors():

@@ -238,6 +238,7 @@ def main():
             namespaces=dict(type='list', elements='str'),
             threads=dict(type='int'),
         ),
+        supports_check_mode=True,
     )
     params = module.params
     with module.errors():
