@@ -117,7 +117,7 @@ def instance_segments(instance, nsids=None, segments=None):
 def _need_sysv_ipc():
     if sysv_ipc is None:
         raise SimError('the Python module sysv_ipc is missing: run this with the project virtualenv '
-                       '(/work/main/.venv/bin/python) or pip install sysv_ipc')
+                       '(.venv/bin/python of the checkout, made by scripts/setup) or pip install sysv_ipc')
 
 
 def _remove_key(key):

@@ -77,7 +77,7 @@ def band(build):
 # ----------------------------------------------------------------------------------------------
 # the shared cluster folder
 
-def _flocked(path):
+def flocked(path):
     """True when another process holds a lock on path; a shared probe that it drops at once."""
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -150,7 +150,7 @@ class Cluster(object):
             info = _load_json(path)
             # The lock probe comes second: asd takes its lock with LOCK_NB, so probing only
             # nodes that already said ready keeps the probe away from a starting asd.
-            if info and info.get('ready') and _flocked(os.path.join(cluster_dir, 'nodes', node_id + '.lock')):
+            if info and info.get('ready') and flocked(os.path.join(cluster_dir, 'nodes', node_id + '.lock')):
                 self.members[node_id] = info
         if migration_seconds is None:
             migration_seconds = os.environ.get('ASD_SIM_MIGRATION_SECONDS')

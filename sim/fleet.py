@@ -22,7 +22,6 @@ from __future__ import absolute_import, division, print_function
 
 import argparse
 import errno
-import fcntl
 import json
 import os
 import shutil
@@ -37,8 +36,13 @@ import uuid
 __metaclass__ = type
 
 SIM = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, SIM)
+
+import asinfo  # noqa: E402  pylint: disable=wrong-import-position
 DEFAULT_DIR = '/var/tmp/fastrestart-fleet'
-DEFAULT_PYTHON = '/work/main/.venv/bin/python'
+# The checkout's virtual environment has sysv_ipc, which the hosts' asd and modules need.
+_VENV_PYTHON = os.path.join(os.path.dirname(SIM), '.venv', 'bin', 'python')
+DEFAULT_PYTHON = _VENV_PYTHON if os.path.exists(_VENV_PYTHON) else sys.executable
 DEFAULT_BASE_PORT = 2221
 RUNLEVEL = 2
 INIT_COMM = 'sysvinit'
@@ -139,23 +143,6 @@ def _port_free(port):
         return False
     finally:
         sock.close()
-
-
-def _flocked(path):
-    """True when some process holds a lock on path (asd holds its node lock while it runs)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError as exc:
-        if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-            return True
-        raise
-    finally:
-        os.close(fd)
-    return False
 
 
 def size_bytes(text):
@@ -616,7 +603,7 @@ def _asd_running(fleet_dir, name):
             info = json.load(handle)
     except (IOError, OSError, ValueError):
         return False
-    return bool(info.get('running', True)) and _flocked(os.path.join(nodes, name + '.lock'))
+    return bool(info.get('running', True)) and asinfo.flocked(os.path.join(nodes, name + '.lock'))
 
 
 def host_status(fleet_dir, name, host):
