@@ -5,7 +5,7 @@
 """The simulated ``asinfo`` of a fleet host (see sim/README.md, "Simulated fleet").
 
 It answers the info commands that the roles use with the exact values, error strings, output
-shaping and exit codes of /work/shared/design/asinfo.md, for the server version that the local
+shaping and exit codes of ../shared/design/asinfo.md, for the server version that the local
 asd reports ("build" in its node json). There is no server socket: the "cluster" is the set of
 simulated asd processes that share one cluster folder (env ASD_SIM_CLUSTER_DIR):
 
