@@ -48,6 +48,7 @@ _IPC_CREAT = 0o1000
 _IPC_EXCL = 0o2000
 _IPC_RMID = 0
 _MADV_POPULATE_READ = 22
+_SYNC_FILE_RANGE_WRITE = 2
 _PAGE_SIZE = os.sysconf('SC_PAGE_SIZE')
 _MADV_POPULATE_WRITE = 23
 _SHM_FIELDS = ('key', 'shmid', 'perms', 'size', 'cpid', 'lpid', 'nattch', 'uid', 'gid',
@@ -181,6 +182,9 @@ def _c_library():
         libc.madvise.restype = ctypes.c_int
         libc.shmctl.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
         libc.shmctl.restype = ctypes.c_int
+        if hasattr(libc, 'sync_file_range'):
+            libc.sync_file_range.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+            libc.sync_file_range.restype = ctypes.c_int
         _libc = libc
     return _libc
 
@@ -204,6 +208,18 @@ def create_segment(key, size):
         code = ctypes.get_errno()
         raise OSError(code, os.strerror(code))
     return shmid
+
+
+def start_writeback(fd, offset, length):
+    """Start writing a range of a file to disk now, without waiting for it.
+
+    The page cache holds a whole backup before the kernel would flush it, so the final fsync
+    would write everything while the CPU waits; started chunk by chunk, the disk works while
+    the next chunks are copied or deflated. Best effort: fsync still makes the file durable.
+    """
+    libc = _c_library()
+    if length > 0 and hasattr(libc, 'sync_file_range'):
+        libc.sync_file_range(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
 
 
 def populate(address, length, write=True):

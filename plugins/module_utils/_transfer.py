@@ -17,8 +17,6 @@ computes the CRC-32 of the segment's contents on the way.
 
 from __future__ import absolute_import, division, print_function
 
-import ctypes
-import ctypes.util
 import os
 import threading
 
@@ -37,6 +35,7 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors impo
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._sysv import (
     MODE_MASK,
     populate,
+    start_writeback,
 )
 
 __metaclass__ = type
@@ -83,29 +82,6 @@ def read_exactly(fd, view, offset, path):
             continue
         view = view[got:]
         offset += got
-
-
-SYNC_FILE_RANGE_WRITE = 2
-_writeback = []
-
-
-def start_writeback(fd, offset, length):
-    """Start writing a range of a file to disk now, without waiting for it.
-
-    The page cache holds a whole backup before the kernel would flush it, so the final fsync
-    would write everything while the CPU waits; started chunk by chunk, the disk works while
-    the next chunks are copied or deflated. Best effort: fsync still makes the file durable.
-    """
-    if not _writeback:
-        try:
-            function = ctypes.CDLL(ctypes.util.find_library('c') or None, use_errno=True).sync_file_range
-            function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-            function.restype = ctypes.c_int
-        except (AttributeError, OSError):
-            function = None
-        _writeback.append(function)
-    if _writeback[0] is not None and length > 0:
-        _writeback[0](fd, offset, length, SYNC_FILE_RANGE_WRITE)
 
 
 _buffers = threading.local()
