@@ -46,7 +46,10 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import
     decode,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._layout import (
+    BASE_MIN_SIZE,
+    BASE_VERSIONS,
     CLEAN_SHUTDOWN,
+    parse_base,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import (
     READY,
@@ -240,12 +243,47 @@ def _plan_existing_segments(plan, ns_plan, entries):
     if _equal_to_backup(plan, ns_plan, existing, planned):
         ns_plan.already_done = True
         return
+    newer = _newer_than_backup(plan.path, ns_plan, existing)
     for key, entry in existing:
-        ns_plan.refuse('exists', "Found existing Aerospike %s segment 0x%08x with instance %d, namespace '%s' (nsid %d): "
-                       "cannot restore associated file. If asd is stopped and these segments are stale, remove them "
-                       "(shm_segments state=absent, or ipcrm -M 0x%08x) and restore again."
-                       % (_KIND[key.type_byte], entry.key, ns_plan.instance, ns_plan.namespace, key.nsid, entry.key),
-                       keys=[entry.key])
+        found = ("Found existing Aerospike %s segment 0x%08x with instance %d, namespace '%s' (nsid %d): cannot restore "
+                 "associated file." % (_KIND[key.type_byte], entry.key, ns_plan.instance, ns_plan.namespace, key.nsid))
+        if newer:
+            advice = (" These segments are newer than the backup: they hold a valid index made at %s, after the backup "
+                      "of %s, so asd has run on them since. Do not remove them to restore this backup: that would bring "
+                      "back the index as of the backup, losing what was written since, over storage that has moved on. "
+                      "Start asd on them, or take a new backup of them." % newer)
+        else:
+            advice = (" If asd is stopped and these segments are stale, remove them (shm_segments state=absent, or "
+                      "ipcrm -M 0x%08x) and restore again." % entry.key)
+        ns_plan.refuse('exists', found + advice, keys=[entry.key])
+
+
+def _newer_than_backup(path, ns_plan, existing):
+    """(made, backup) times when the existing set has a valid base made after the backup, else None.
+
+    Segments are made when asd starts or a restore ends (owners are set last, which stamps
+    ctime), both before the backup of a set backed up from them. A later one with a valid
+    base means asd has written to the set since: the backup is older than the index. A
+    restore killed half-way also leaves later segments, but its base is still zeros.
+    """
+    if ns_plan.manifest is not None:
+        backup_time = ns_plan.manifest.get('created_epoch')
+    else:
+        try:
+            backup_time = max(os.stat(os.path.join(path, item.file)).st_mtime for item in ns_plan.items)
+        except (OSError, ValueError):
+            backup_time = None
+    base = [entry for key, entry in existing if key.role == BASE]
+    if backup_time is None or not base or base[0].ctime <= backup_time:
+        return None
+    try:
+        header = parse_base(_sysv.read_prefix(base[0].shmid, BASE_MIN_SIZE))
+    except Exception:  # pylint: disable=broad-except
+        # Gone, or sysv_ipc missing: nothing proves asd ran on it.
+        return None
+    if header.version not in BASE_VERSIONS:
+        return None
+    return _manifest.now_iso(base[0].ctime), _manifest.now_iso(backup_time)
 
 
 def _equal_to_backup(plan, ns_plan, existing, planned):

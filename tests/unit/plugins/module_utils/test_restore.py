@@ -7,6 +7,7 @@
 from __future__ import absolute_import, division, print_function
 
 import os
+import time
 
 import pytest
 import sysv_ipc
@@ -204,6 +205,44 @@ def test_existing_segments_refuse_restore(shm, tmp_path):
     text = ("Found existing Aerospike primary index segment 0x%08x with instance 0, namespace 'test' (nsid 1): cannot "
             "restore associated file." % made['pi-0x101'])
     assert text in messages(plan) and 'ipcrm -M 0x%08x' % made['pi-0x101'] in messages(plan)
+    assert_refused(plan, 'exists')
+
+
+def _past_the_second(epoch):
+    # ctime has whole seconds: wait until a segment made now reads as later than epoch.
+    while time.time() < int(epoch) + 1.05:
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize('manifest', [True, False], ids=['manifest', 'c-asmt'])
+def test_segments_asd_ran_on_since_the_backup_are_not_called_stale(shm, tmp_path, manifest):
+    """After a restore, asd ran on the set and wrote to it: removing it to restore the older
+    backup would roll the index back, so the refusal must not advise that."""
+    made = shm.make_set(stages=2)
+    backup(tmp_path / 'bk')
+    if not manifest:
+        os.unlink(str(tmp_path / 'bk' / 'fastrestart-i0-test.manifest.json'))
+    _past_the_second(max(os.stat(str(p)).st_mtime for p in (tmp_path / 'bk').iterdir()))
+    shm.remove_all()
+    restore(tmp_path / 'bk')
+    shm.write(made['pi-0x101'], b'written by asd after the restore')
+    plan = _restore.plan_restore(str(tmp_path / 'bk'), ['test'])
+    assert 'These segments are newer than the backup' in messages(plan), messages(plan)
+    assert 'Do not remove them' in messages(plan) and 'ipcrm' not in messages(plan)
+    assert_refused(plan, 'exists')
+
+
+def test_leftovers_of_a_killed_restore_may_be_removed(shm, tmp_path):
+    """A restore killed half-way leaves later segments but a base of zeros: those are stale."""
+    made = shm.make_set(stages=1)
+    backup(tmp_path / 'bk')
+    _past_the_second(time.time())
+    shm.remove_all()
+    shm.create(made['base'], 4096)
+    shm.create(made['pi-0x100'], 4096)
+    plan = _restore.plan_restore(str(tmp_path / 'bk'), ['test'])
+    assert 'newer than the backup' not in messages(plan)
+    assert 'ipcrm -M 0x%08x' % made['base'] in messages(plan)
     assert_refused(plan, 'exists')
 
 
