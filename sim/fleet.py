@@ -2,26 +2,32 @@
 # Copyright: (c) 2026, fastrestart.aerospike maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A fleet of simulated Aerospike hosts on one machine (see sim/README.md, "Simulated fleet").
+"""A fleet of real Debian 12 hosts on one machine, for the roles to run against (sim/README.md,
+"Simulated fleet"; facts behind it: ../shared/design/real-hosts.md).
 
-Every host is a set of Linux namespaces (IPC, PID, mount, UTS) whose PID 1 is sim/host_init.py,
-reached over real SSH on 127.0.0.1:<port>. A supervisor process per host "boots" it in a loop, so
-that a reboot (PID 1 exits) loses the host's shared memory and kills its asd, and the host comes
-back with a new boot id.
+Every host is a copy of one cached debootstrapped root file system, booted by
+``systemd-nspawn --boot``: real systemd, journald and sshd, its own IPC namespace (so its own
+System V shared memory), reached over real SSH on 127.0.0.1:<port>. Aerospike's packaged unit
+runs the simulated asd (sim/asd_sim.py as /usr/bin/asd). A supervisor process per host boots it
+again when nspawn exits with 133 (the host rebooted), so a reboot is real: ``systemctl reboot``,
+``shutdown -r`` and ``ansible.builtin.reboot`` with its defaults all work.
 
-    python sim/fleet.py up --dir DIR --hosts 2 [--namespace test --size 8388608 --stages 2]
+    python sim/fleet.py rootfs
+    python sim/fleet.py up --dir DIR --hosts 2 [--namespace test --size 8M --stages 2]
     python sim/fleet.py status --dir DIR [--json]
     python sim/fleet.py inventory --dir DIR
     python sim/fleet.py down --dir DIR [--purge]
 
-The same operations are importable: up(), down(), status(), ssh(). Standard library only.
-Every process this starts is recorded by pid; nothing is ever stopped by name.
+The same operations are importable: rootfs(), up(), down(), status(), ssh(), wait_ssh().
+Standard library only. Every process this starts is recorded by pid; nothing is stopped by name.
 """
 
 from __future__ import absolute_import, division, print_function
 
 import argparse
-import errno
+import fcntl
+import glob
+import hashlib
 import json
 import os
 import shutil
@@ -36,34 +42,32 @@ import uuid
 __metaclass__ = type
 
 SIM = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, SIM)
-
-import asinfo  # noqa: E402  pylint: disable=wrong-import-position
 DEFAULT_DIR = '/var/tmp/fastrestart-fleet'
-# The checkout's virtual environment has sysv_ipc, which the hosts' asd and modules need.
-_VENV_PYTHON = os.path.join(os.path.dirname(SIM), '.venv', 'bin', 'python')
-DEFAULT_PYTHON = _VENV_PYTHON if os.path.exists(_VENV_PYTHON) else sys.executable
 DEFAULT_BASE_PORT = 2221
-RUNLEVEL = 2
-INIT_COMM = 'sysvinit'
-SSHD = '/usr/sbin/sshd'
-UNSHARE = '/usr/bin/unshare'
 
-# Folders that each host gets to itself. The ones under /etc and /usr/local/bin start as copies of
-# what the simulation needs, so that update-rc.d or an edited script changes one host only.
-PRIVATE_DIRS = (
-    '/etc/init.d',
-    '/etc/rc0.d', '/etc/rc1.d', '/etc/rc2.d', '/etc/rc3.d', '/etc/rc4.d', '/etc/rc5.d', '/etc/rc6.d', '/etc/rcS.d',
-    '/run',
-    '/var/lib/asd-sim',
-    '/var/log/aerospike',
-    '/var/backups/aerospike',
-    '/usr/local/bin',
-)
-# Mount points that a stock Debian root filesystem lacks; they stay empty outside the hosts.
-MOUNT_POINTS = ('/var/lib/asd-sim', '/var/log/aerospike', '/var/backups/aerospike')
-START_LEVELS = ('2', '3', '4', '5')
-STOP_LEVELS = ('0', '1', '6')
+SUITE = 'bookworm'
+PACKAGES = ('systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'python3', 'iproute2', 'procps', 'util-linux')
+# Part of the cache's name, beside the package list: bump it when _prepare_rootfs changes, so
+# that every machine builds the new cache instead of booting hosts from an old one.
+PREPARE_REVISION = 1
+CACHE_DIR = '/var/cache/fastrestart-aerospike'
+NSPAWN = '/usr/bin/systemd-nspawn'
+DEBOOTSTRAP = '/usr/sbin/debootstrap'
+NSENTER = '/usr/bin/nsenter'
+APT_SOURCES = ('/etc/apt/sources.list.d', '/etc/apt/sources.list')
+
+# What makes a host an Aerospike node (the contract with sim/host/ and the simulators).
+HOST_TREE = os.path.join(SIM, 'host')
+ASD_SOURCE = os.path.join(SIM, 'asd_sim.py')
+ASINFO_SOURCE = os.path.join(SIM, 'asinfo.py')
+HOST_PYTHON = '/usr/bin/python3'
+CLUSTER_MOUNT = '/var/lib/asd-sim-cluster'
+SYSCONFIG = 'etc/sysconfig/aerospike'
+UNIT = 'aerospike.service'
+
+REBOOT_STATUS = 133  # systemd-nspawn's exit status when the container asked for a reboot
+# systemd treats SIGRTMIN+4 as "systemctl poweroff"; the only signal a host's PID 1 needs from us.
+POWEROFF_SIGNAL = signal.SIGRTMIN + 4
 
 
 class FleetError(Exception):
@@ -75,12 +79,10 @@ class FleetError(Exception):
 
 def _write(path, text, mode=None):
     """Write through a temporary file and rename, so readers never see half a file."""
-    folder = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp-')
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.tmp-')
     with os.fdopen(fd, 'w') as handle:
         handle.write(text)
-    if mode is not None:
-        os.chmod(tmp, mode)
+    os.chmod(tmp, 0o644 if mode is None else mode)
     os.rename(tmp, path)
 
 
@@ -93,36 +95,54 @@ def _read(path, default=None):
 
 
 def _read_int(path):
-    value = _read(path)
     try:
-        return int(value)
+        return int(_read(path))
     except (TypeError, ValueError):
         return None
 
 
-def _alive(pid):
-    """True while pid exists and is not a zombie."""
+def _read_json(path):
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (IOError, OSError, ValueError):
+        return {}
+
+
+def _stat(pid):
+    """(state, ppid) of a live process, or None; zombies count as gone."""
     if not pid:
-        return False
+        return None
     try:
         with open('/proc/%d/stat' % pid) as handle:
             fields = handle.read().rsplit(')', 1)[1].split()
     except (IOError, OSError):
-        return False
-    return fields[0] != 'Z'
+        return None
+    return None if fields[0] in ('Z', 'X') else (fields[0], int(fields[1]))
+
+
+def _alive(pid):
+    return _stat(pid) is not None
 
 
 def _comm(pid):
     return _read('/proc/%d/comm' % pid, '')
 
 
+def _children(pid):
+    found = []
+    for task in glob.glob('/proc/%d/task/*/children' % pid):
+        found += [int(child) for child in (_read(task, '') or '').split()]
+    return found
+
+
 def _wait_gone(pids, timeout):
     deadline = time.time() + timeout
-    while time.time() < deadline:
-        if not any(_alive(pid) for pid in pids):
-            return True
+    while any(_alive(pid) for pid in pids):
+        if time.time() > deadline:
+            return False
         time.sleep(0.05)
-    return not any(_alive(pid) for pid in pids)
+    return True
 
 
 def _port_open(port, host='127.0.0.1'):
@@ -165,6 +185,10 @@ def host_dir(fleet_dir, name):
     return os.path.join(fleet_dir, 'hosts', name)
 
 
+def _host_order(names):
+    return sorted(names, key=lambda n: int(n[1:]))
+
+
 def load(fleet_dir):
     """The fleet.json that up() wrote; FleetError when there is no fleet in fleet_dir."""
     path = os.path.join(fleet_dir, 'fleet.json')
@@ -177,44 +201,183 @@ def load(fleet_dir):
 
 
 # ----------------------------------------------------------------------------------------------
+# the root file system: one debootstrapped Debian 12, cached per package list
+
+def _deb822_stanzas(text):
+    """The stanzas of a deb822 .sources file as dicts (lower-case keys, continuation lines joined)."""
+    stanzas, current, key = [], {}, None
+    for line in text.splitlines() + ['']:
+        if line.startswith('#'):
+            continue
+        if not line.strip():
+            if current:
+                stanzas.append(current)
+            current, key = {}, None
+        elif line[0] in ' \t' and key:
+            current[key] += ' ' + line.strip()
+        elif ':' in line:
+            key, value = line.split(':', 1)
+            key = key.strip().lower()
+            current[key] = value.strip()
+    return stanzas
+
+
+def _one_line_uris(text, suite):
+    """URIs of `deb [options] URI SUITE COMPONENTS` lines for exactly `suite`."""
+    uris = []
+    for line in text.splitlines():
+        words = line.split('#', 1)[0].split()
+        if not words or words[0] != 'deb':
+            continue
+        words = words[1:]
+        if words and words[0].startswith('['):
+            # Options may hold blanks ("[ arch=amd64 ]"): skip to the word that closes them.
+            while words and not words[0].endswith(']'):
+                words = words[1:]
+            words = words[1:]
+        if len(words) >= 2 and words[1] == suite:
+            uris.append(words[0])
+    return uris
+
+
+def apt_mirror(sources=APT_SOURCES, suite=SUITE):
+    """The Debian mirror this machine's apt uses for `suite`: the first URI whose suite is exactly
+    `suite` (not bookworm-security, not a third party's "cloud-sdk-bookworm"), from the deb822
+    files in sources.list.d, then sources.list, then the one-line .list files. None if there is none.
+    """
+    folder, main_list = sources
+    for path in sorted(glob.glob(os.path.join(folder, '*.sources'))):
+        for stanza in _deb822_stanzas(_read(path, '')):
+            if stanza.get('enabled', 'yes').lower() == 'no' or 'deb' not in stanza.get('types', '').split():
+                continue
+            if suite in stanza.get('suites', '').split() and stanza.get('uris'):
+                return stanza['uris'].split()[0]
+    for path in [main_list] + sorted(glob.glob(os.path.join(folder, '*.list'))):
+        uris = _one_line_uris(_read(path, ''), suite)
+        if uris:
+            return uris[0]
+    return None
+
+
+def rootfs_path(cache_dir=CACHE_DIR):
+    """Where the cache for this package list lives; another list (or preparation) gets another."""
+    recipe = 'variant=minbase suite=%s include=%s prepare=%d' % (SUITE, ','.join(PACKAGES), PREPARE_REVISION)
+    return os.path.join(cache_dir, 'rootfs-%s-%s' % (SUITE, hashlib.sha256(recipe.encode()).hexdigest()[:10]))
+
+
+def ensure_tools():
+    """systemd-nspawn and debootstrap, installed from Debian when missing."""
+    missing = [package for tool, package in ((NSPAWN, 'systemd-container'), (DEBOOTSTRAP, 'debootstrap'),
+                                             (NSENTER, 'util-linux'))
+               if not os.access(tool, os.X_OK)]
+    if not missing:
+        return
+    env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
+    proc = subprocess.run(['apt-get', 'install', '-y', '--no-install-recommends'] + missing, env=env,
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, check=False)
+    if proc.returncode != 0:
+        raise FleetError('could not install %s (apt-get rc %d); run: apt-get update && apt-get install -y %s\n%s'
+                         % (', '.join(missing), proc.returncode, ' '.join(missing), proc.stdout[-2000:]))
+
+
+def _mask(root, unit):
+    path = os.path.join(root, 'etc/systemd/system', unit)
+    if os.path.lexists(path):
+        os.unlink(path)
+    os.symlink('/dev/null', path)
+
+
+def _prepare_rootfs(root):
+    """Make the fresh debootstrap a template that any number of hosts can be copied from."""
+    # An empty machine-id makes no two copies share one; each host then gets its own (_build_host),
+    # which must stay fixed across its reboots, or journalctl would not list its earlier boots.
+    _write(os.path.join(root, 'etc/machine-id'), '')
+    dbus_id = os.path.join(root, 'var/lib/dbus/machine-id')
+    if os.path.isfile(dbus_id) and not os.path.islink(dbus_id):
+        os.unlink(dbus_id)
+    # Nobody logs in on the console (nspawn's stdin is /dev/null), so no getty there.
+    for unit in ('console-getty.service', 'container-getty@.service', 'getty@.service'):
+        _mask(root, unit)
+    # The hosts share this machine's network: they must not go fetch package lists on their own.
+    for unit in ('apt-daily.timer', 'apt-daily-upgrade.timer'):
+        _mask(root, unit)
+    # Host keys are made per host, so that two hosts are never the same machine to ssh.
+    for key in glob.glob(os.path.join(root, 'etc/ssh/ssh_host_*')):
+        os.unlink(key)
+    for folder in ('etc/ssh/sshd_config.d', 'var/log/journal', 'root/.ssh'):
+        os.makedirs(os.path.join(root, folder), exist_ok=True)
+    os.chmod(os.path.join(root, 'root/.ssh'), 0o700)
+
+
+def _debootstrap(target, mirror, log_path):
+    argv = [DEBOOTSTRAP, '--variant=minbase', '--include=' + ','.join(PACKAGES), SUITE, target, mirror]
+    with open(log_path, 'w') as log:
+        log.write('$ %s\n' % ' '.join(argv))
+        log.flush()
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, check=False)
+    if proc.returncode != 0:
+        raise FleetError('debootstrap failed (rc %d); its output: %s\n%s'
+                         % (proc.returncode, log_path, (_read(log_path, '') or '')[-2000:]))
+
+
+def rootfs(cache_dir=CACHE_DIR):
+    """The cached root file system's path, and the seconds it took to build (None when cached).
+
+    Built into a temporary folder beside it and renamed when complete, under an flock, so that a
+    half-built or concurrently built cache is never booted.
+    """
+    path = rootfs_path(cache_dir)
+    if os.path.isdir(path):
+        return path, None
+    ensure_tools()
+    os.makedirs(cache_dir, exist_ok=True)
+    with open(os.path.join(cache_dir, '.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.isdir(path):  # another builder finished while this one waited
+            return path, None
+        # Holding the lock, any build folder is one that an interrupted builder left behind.
+        for stale in glob.glob(os.path.join(cache_dir, '.build-*')):
+            shutil.rmtree(stale, ignore_errors=True)
+        mirror = apt_mirror()
+        if not mirror:
+            raise FleetError('no Debian %s mirror in this machine\'s apt sources (%s); add one, e.g. a '
+                             'sources.list line "deb <mirror> %s main"' % (SUITE, ', '.join(APT_SOURCES), SUITE))
+        started = time.time()
+        tmp = tempfile.mkdtemp(dir=cache_dir, prefix='.build-%s-' % os.path.basename(path))
+        try:
+            _debootstrap(tmp, mirror, path + '.log')
+            _prepare_rootfs(tmp)
+            os.chmod(tmp, 0o755)
+            os.rename(tmp, path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return path, round(time.time() - started, 1)
+
+
+# ----------------------------------------------------------------------------------------------
 # building the hosts
 
 SSHD_CONFIG = """\
-# Written by sim/fleet.py for simulated host {name}.
+# Written by sim/fleet.py for fleet host {name}: its own port on loopback, key-only root login.
+# sshd_config includes this first, and sshd keeps the first value it reads.
 Port {port}
 ListenAddress 127.0.0.1
-HostKey {host_key}
-PidFile /run/sshd.pid
-AuthorizedKeysFile {authorized_keys}
+HostKey /etc/ssh/ssh_host_ed25519_key
+PermitRootLogin prohibit-password
 PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-PermitRootLogin yes
 UseDNS no
-PrintMotd no
-X11Forwarding no
 MaxStartups 64:30:128
 MaxSessions 64
-AcceptEnv LANG LC_*
-Subsystem sftp internal-sftp
 """
 
-BASHRC = """\
-# Written by sim/fleet.py: ~/.bashrc of simulated host {name}.
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-"""
-
-WRAPPER = """\
-#!/bin/sh
-# Written by sim/fleet.py: the simulated {tool} of host {name}.
-ASD_SIM_CLUSTER_DIR='{cluster}'
-ASD_SIM_NODE_ID='{name}'
-ASD_SIM_STATE="${{ASD_SIM_STATE:-/var/lib/asd-sim}}"
-ASD_SIM_LOG="${{ASD_SIM_LOG:-/var/log/aerospike/aerospike.log}}"
-export ASD_SIM_CLUSTER_DIR ASD_SIM_NODE_ID ASD_SIM_STATE ASD_SIM_LOG
-exec '{python}' '{script}' "$@"
+SYSCONFIG_LINES = """\
+# Added by sim/fleet.py: this node's name and the cluster folder that every host binds.
+ASD_SIM_NODE_ID={name}
+ASD_SIM_CLUSTER_DIR={cluster}
 """
 
 
@@ -224,151 +387,144 @@ def _keygen(path, comment):
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True)
 
 
-def _sysv_links(root, script, enabled):
-    """What update-rc.d defaults (or defaults-disabled) makes when insserv is absent."""
-    for level in START_LEVELS:
-        link = os.path.join(root, 'etc', 'rc%s.d' % level, '%s01%s' % ('S' if enabled else 'K', script))
-        if not os.path.lexists(link):
-            os.symlink('../init.d/%s' % script, link)
-    for level in STOP_LEVELS:
-        link = os.path.join(root, 'etc', 'rc%s.d' % level, 'K01%s' % script)
-        if not os.path.lexists(link):
-            os.symlink('../init.d/%s' % script, link)
+def _install_aerospike(root, name):
+    """The contract with sim/host/: the tree verbatim, the simulators as asd and asinfo."""
+    if not os.path.isfile(os.path.join(HOST_TREE, 'lib/systemd/system', UNIT)):
+        raise FleetError('%s lacks lib/systemd/system/%s: the host files of the simulated Aerospike package '
+                         'are missing from this checkout' % (HOST_TREE, UNIT))
+    shutil.copytree(HOST_TREE, root, symlinks=True, dirs_exist_ok=True)
+    for source, target in ((ASD_SOURCE, 'usr/bin/asd'), (ASINFO_SOURCE, 'usr/bin/asinfo')):
+        shutil.copyfile(source, os.path.join(root, target))
+        os.chmod(os.path.join(root, target), 0o755)
+    with open(os.path.join(root, SYSCONFIG), 'a') as handle:
+        handle.write(SYSCONFIG_LINES.format(name=name, cluster=CLUSTER_MOUNT))
 
 
-def _build_host(fleet_dir, name, port, python):
+def _build_host(fleet_dir, name, port, cache):
+    """DIR/hosts/<name>/root: a fresh copy of the cache, made into host <name>."""
     hdir = host_dir(fleet_dir, name)
     root = os.path.join(hdir, 'root')
-    for folder in PRIVATE_DIRS:
-        os.makedirs(root + folder, exist_ok=True)
-    shutil.copy(os.path.join(SIM, 'init.d', 'aerospike'), os.path.join(root, 'etc/init.d/aerospike'))
-    os.chmod(os.path.join(root, 'etc/init.d/aerospike'), 0o755)
-    cluster = os.path.join(fleet_dir, 'cluster')
-    for tool, script in (('asd', 'asd_sim.py'), ('asinfo', 'asinfo.py')):
-        _write(os.path.join(root, 'usr/local/bin', tool),
-               WRAPPER.format(tool=tool, name=name, cluster=cluster, python=python, script=os.path.join(SIM, script)),
-               mode=0o755)
-    _write(os.path.join(hdir, 'sshd_config'), SSHD_CONFIG.format(
-        name=name, port=port, host_key=os.path.join(fleet_dir, 'ssh_host_ed25519_key'),
-        authorized_keys=os.path.join(fleet_dir, 'authorized_keys')))
-    # The machine's own /root/.bashrc runs `pyenv rehash`, which bash sources for every ssh
-    # command; a reboot that kills it mid-way leaves pyenv's lock file behind for the whole
-    # machine. Each host gets a plain one instead.
-    _write(os.path.join(hdir, 'bashrc'), BASHRC.format(name=name))
-    mounts = [{'source': root + folder, 'target': folder} for folder in PRIVATE_DIRS]
-    if os.path.exists('/root/.bashrc'):
-        mounts.append({'source': os.path.join(hdir, 'bashrc'), 'target': '/root/.bashrc'})
-    # Last, so that nothing mounted later hides it: what `cat .../boot_id` (Ansible's reboot
-    # module) reads inside this host.
-    mounts.append({'source': os.path.join(hdir, 'boot_id'), 'target': '/proc/sys/kernel/random/boot_id'})
-    plan = {
-        'hostname': name,
-        'runlevel': RUNLEVEL,
-        'mounts': mounts,
-        'run_dirs': [['/run/sshd', 0o755], ['/run/lock', 0o1777]],
-        'sshd': [SSHD, '-D', '-f', os.path.join(hdir, 'sshd_config'), '-E', os.path.join(hdir, 'sshd.log')],
-        'sshd_log': os.path.join(hdir, 'sshd.log'),
-        'boot_log': os.path.join(hdir, 'boot.log'),
-        'boot_done': '/run/boot-done',
-    }
-    _write(os.path.join(hdir, 'host.json'), json.dumps(plan, indent=2) + '\n')
+    if os.path.isdir(hdir):
+        shutil.rmtree(hdir)
+    os.makedirs(hdir)
+    subprocess.run(['cp', '-a', '--reflink=auto', cache, root], check=True)
+    # Fixed for the host's life, different from every other host's (journal, D-Bus).
+    _write(os.path.join(root, 'etc/machine-id'), uuid.uuid4().hex + '\n', mode=0o444)
+    _write(os.path.join(root, 'etc/hostname'), name + '\n')
+    _write(os.path.join(root, 'etc/hosts'), '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost\n' % name)
+    _keygen(os.path.join(root, 'etc/ssh/ssh_host_ed25519_key'), 'root@' + name)
+    _write(os.path.join(root, 'etc/ssh/sshd_config.d/fleet.conf'), SSHD_CONFIG.format(name=name, port=port))
+    shutil.copyfile(os.path.join(fleet_dir, 'id_ed25519.pub'), os.path.join(root, 'root/.ssh/authorized_keys'))
+    os.chmod(os.path.join(root, 'root/.ssh/authorized_keys'), 0o600)
+    _install_aerospike(root, name)
     return hdir
 
 
+def _enable_aerospike(root):
+    """What `systemctl enable aerospike` does for a unit WantedBy=multi-user.target."""
+    wants = os.path.join(root, 'etc/systemd/system/multi-user.target.wants')
+    os.makedirs(wants, exist_ok=True)
+    link = os.path.join(wants, UNIT)
+    if not os.path.lexists(link):
+        os.symlink('/lib/systemd/system/' + UNIT, link)
+
+
 # ----------------------------------------------------------------------------------------------
-# the supervisor: one per host, boots it again whenever its PID 1 exits
+# the supervisor: one per host, boots it again whenever it reboots
 
-def _clear(folder):
-    for entry in os.listdir(folder):
-        path = os.path.join(folder, entry)
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        else:
-            os.unlink(path)
+def _host_pids(hdir):
+    """The recorded pids of a host that are still the processes they were recorded as.
+
+    Returns {'supervisor': pid or None, 'nspawn': ..., 'systemd': ...}. A pid counts only while
+    it still looks like what was recorded (command, parent), so a recycled pid is never signalled.
+    """
+    boot = _read_json(os.path.join(hdir, 'boot.json'))
+    supervisor = _read_int(os.path.join(hdir, 'supervisor.pid'))
+    cmdline = (_read('/proc/%d/cmdline' % supervisor, '') or '') if supervisor else ''
+    pids = {'supervisor': supervisor if _alive(supervisor) and '_supervise' in cmdline else None}
+    nspawn = boot.get('nspawn_pid')
+    pids['nspawn'] = nspawn if _alive(nspawn) and _comm(nspawn) == 'systemd-nspawn' else None
+    systemd = boot.get('systemd_pid')
+    stat = _stat(systemd)
+    pids['systemd'] = systemd if stat and stat[1] == nspawn and _comm(systemd) == 'systemd' else None
+    return pids
 
 
-def _init_child(unshare_pid, timeout=5.0):
-    """The pid (as seen here) of the host's PID 1, the only child of `unshare --fork`."""
+def _find_systemd(nspawn_pid, timeout=30):
+    """The host's PID 1 as seen here: the child of nspawn that has exec'd systemd."""
     deadline = time.time() + timeout
-    while time.time() < deadline:
-        children = _read('/proc/%d/task/%d/children' % (unshare_pid, unshare_pid), '')
-        if children:
-            return int(children.split()[0])
-        if not _alive(unshare_pid):
-            return None
-        time.sleep(0.01)
+    while time.time() < deadline and _alive(nspawn_pid):
+        for child in _children(nspawn_pid):
+            if _comm(child) == 'systemd':
+                return child
+        time.sleep(0.02)
     return None
 
 
-def supervise(fleet_dir, name, python=None):
-    """Boot host `name` until its poweroff marker appears. Runs in the foreground."""
-    hdir = host_dir(fleet_dir, name)
-    python = python or sys.executable
-    sysvinit = os.path.join(fleet_dir, INIT_COMM)
+def _boot_once(hdir, name, count, console):
+    """One boot of the host, until nspawn exits; returns nspawn's exit status."""
+    env = dict(os.environ, SYSTEMD_NSPAWN_API_VFS_WRITABLE='1')  # lets a host sysctl -w kernel.shm*
+    argv = [NSPAWN, '-D', os.path.join(hdir, 'root'), '--boot', '--register=no', '--keep-unit',
+            '--machine=' + name, '-q', '--bind=%s:%s' % (os.path.join(os.path.dirname(os.path.dirname(hdir)),
+                                                                     'cluster'), CLUSTER_MOUNT)]
+    started = time.time()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=console, stderr=console, env=env, cwd='/')
+    systemd = _find_systemd(proc.pid)
+    boot_id = _read('/proc/%d/root/proc/sys/kernel/random/boot_id' % systemd) if systemd else None
+    _write(os.path.join(hdir, 'boot.json'), json.dumps(
+        {'boot_count': count, 'nspawn_pid': proc.pid, 'systemd_pid': systemd, 'boot_id': boot_id,
+         'started_at': started}) + '\n')
     poweroff = os.path.join(hdir, 'poweroff')
-    state = {'init': None, 'unshare': None}
+    signalled = 0
+    while True:
+        try:
+            return proc.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            pass
+        # Asked to power off: again every few seconds, since systemd ignores the signal until it
+        # has installed its handlers early in the boot.
+        if systemd and os.path.exists(poweroff) and time.time() - signalled > 3:
+            if _host_pids(hdir)['systemd'] == systemd:
+                os.kill(systemd, POWEROFF_SIGNAL)
+            signalled = time.time()
+
+
+def supervise(fleet_dir, name):
+    """Boot host `name` while it reboots, until it powers off. Runs in the foreground."""
+    hdir = host_dir(fleet_dir, name)
+    poweroff = os.path.join(hdir, 'poweroff')
 
     def stop(signum, frame):  # pylint: disable=unused-argument
-        # Killed supervisor: power the host off too, so no host is left without a supervisor.
+        # A supervisor told to stop powers its host off first: no host runs unsupervised.
         _write(poweroff, 'supervisor got signal %d\n' % signum)
-        init = state['init'] or (state['unshare'] and _init_child(state['unshare'], timeout=0.5))
-        if init and _comm(init) == INIT_COMM:
-            os.kill(init, signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    console = open(os.path.join(hdir, 'console.log'), 'ab')
-    while not os.path.exists(poweroff):
-        _clear(os.path.join(hdir, 'root', 'run'))
-        boot_id = str(uuid.uuid4())
-        _write(os.path.join(hdir, 'boot_id'), boot_id + '\n')
-        _write(os.path.join(hdir, 'root', 'run', 'boot_id'), boot_id + '\n')
-        count = (_read_int(os.path.join(hdir, 'boot_count')) or 0) + 1
-        _write(os.path.join(hdir, 'boot_count'), '%d\n' % count)
-        started = time.time()
-        proc = subprocess.Popen(
-            [UNSHARE, '--ipc', '--pid', '--mount', '--uts', '--fork', '--mount-proc', '--',
-             sysvinit, os.path.join(SIM, 'host_init.py'), '--plan', os.path.join(hdir, 'host.json')],
-            stdin=subprocess.DEVNULL, stdout=console, stderr=console, close_fds=True, cwd='/')
-        state['unshare'] = proc.pid
-        state['init'] = _init_child(proc.pid)
-        _write(os.path.join(hdir, 'init.pid'), '%d\n' % (state['init'] or 0))
-        _write(os.path.join(hdir, 'boot.json'), json.dumps(
-            {'boot_id': boot_id, 'boot_count': count, 'init_pid': state['init'], 'unshare_pid': proc.pid,
-             'started_at': started}) + '\n')
-        while True:
-            try:
-                rc = proc.wait()
+    count = 0
+    with open(os.path.join(hdir, 'console.log'), 'ab') as console:
+        while not os.path.exists(poweroff):
+            count += 1
+            started = time.time()
+            rc = _boot_once(hdir, name, count, console)
+            console.write(('\n%s supervisor: boot %d of %s ended with status %d\n'
+                           % (time.strftime('%Y-%m-%d %H:%M:%S'), count, name, rc)).encode())
+            console.flush()
+            if rc != REBOOT_STATUS:
                 break
-            except OSError as exc:  # pragma: no cover - EINTR on old pythons
-                if exc.errno != errno.EINTR:
-                    raise
-        state['init'] = state['unshare'] = None
-        console.write(('%s supervisor: boot %d of %s ended (exit %d)\n'
-                       % (time.strftime('%Y-%m-%d %H:%M:%S'), count, name, rc)).encode())
-        console.flush()
-        # A host that cannot boot must not make its supervisor spin.
-        if time.time() - started < 2:
-            time.sleep(2)
-    try:
-        os.unlink(os.path.join(hdir, 'init.pid'))
-    except OSError:
-        pass
-    console.close()
+            if time.time() - started < 2:  # a host that reboots at once must not make this spin
+                time.sleep(2)
 
 
-def _spawn_supervisor(fleet_dir, name, python):
+def _spawn_supervisor(fleet_dir, name):
     """Start a detached supervisor; returns its pid (from the pid file it writes)."""
     hdir = host_dir(fleet_dir, name)
     pidfile = os.path.join(hdir, 'supervisor.pid')
-    if os.path.exists(pidfile):
-        os.unlink(pidfile)
     with open(os.path.join(hdir, 'supervisor.log'), 'ab') as log:
-        proc = subprocess.Popen(
-            [sys.executable, os.path.join(SIM, 'fleet.py'), '_supervise', '--dir', fleet_dir, '--host', name,
-             '--python', python],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True, start_new_session=True, cwd='/')
+        proc = subprocess.Popen([sys.executable, os.path.join(SIM, 'fleet.py'), '_supervise', '--dir', fleet_dir,
+                                 '--host', name],
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True,
+                                start_new_session=True, cwd='/')
     proc.wait()  # it forks and exits at once: the supervisor is then nobody's child but init's
     deadline = time.time() + 10
     while time.time() < deadline:
@@ -379,12 +535,12 @@ def _spawn_supervisor(fleet_dir, name, python):
     raise FleetError('the supervisor of %s did not start; see %s' % (name, os.path.join(hdir, 'supervisor.log')))
 
 
-def _daemonize_and_supervise(fleet_dir, name, python):
+def _daemonize_and_supervise(fleet_dir, name):
     if os.fork():
         os._exit(0)  # pylint: disable=protected-access
     os.setsid()
     _write(os.path.join(host_dir(fleet_dir, name), 'supervisor.pid'), '%d\n' % os.getpid())
-    supervise(fleet_dir, name, python)
+    supervise(fleet_dir, name)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -418,8 +574,7 @@ def wait_ssh(fleet_dir, hosts=None, timeout=60, boot_ids=None):
     pending = set(hosts)
     while pending and time.time() < deadline:
         for host in sorted(pending):
-            port = fleet['hosts'][host]['port']
-            if not _port_open(port):
+            if not _port_open(fleet['hosts'][host]['port']):
                 continue
             try:
                 proc = ssh(fleet_dir, host, 'cat /proc/sys/kernel/random/boot_id', timeout=10)
@@ -430,7 +585,7 @@ def wait_ssh(fleet_dir, hosts=None, timeout=60, boot_ids=None):
         if pending:
             time.sleep(0.1)
     if pending:
-        raise FleetError('hosts %s did not answer ssh within %d s; see console.log and sshd.log under %s/hosts/<host>'
+        raise FleetError('hosts %s did not answer ssh within %d s; see console.log under %s/hosts/<host>'
                          % (', '.join(sorted(pending)), timeout, fleet_dir))
 
 
@@ -456,20 +611,30 @@ def _parallel_ssh(fleet_dir, hosts, command, timeout=300):
         raise FleetError('`%s` failed on: %s' % (command, '; '.join(failed)))
 
 
+def _inside(pid, argv, timeout=10):
+    """Run argv inside the host whose PID 1 is `pid` (all its namespaces); (rc, stdout)."""
+    try:
+        proc = subprocess.run([NSENTER, '-t', str(pid), '-a'] + argv, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return None, ''
+    return proc.returncode, proc.stdout.strip()
+
+
 # ----------------------------------------------------------------------------------------------
 # up / down / status
 
 def _inventory_text(fleet_dir, fleet):
-    key = os.path.join(fleet_dir, 'id_ed25519')
-    lines = ['# Written by sim/fleet.py; every host is a simulated one on 127.0.0.1.', '[aerospike]']
-    for name in sorted(fleet['hosts'], key=lambda n: int(n[1:])):
+    lines = ['# Written by sim/fleet.py; every host is a Debian 12 container on 127.0.0.1.', '[aerospike]']
+    for name in _host_order(fleet['hosts']):
         lines.append('%s ansible_host=127.0.0.1 ansible_port=%d' % (name, fleet['hosts'][name]['port']))
     lines += [
         '',
         '[aerospike:vars]',
         'ansible_user=root',
-        'ansible_ssh_private_key_file=%s' % key,
-        'ansible_python_interpreter=%s' % fleet['python'],
+        'ansible_ssh_private_key_file=%s' % os.path.join(fleet_dir, 'id_ed25519'),
+        'ansible_python_interpreter=%s' % HOST_PYTHON,
         "ansible_ssh_common_args='-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o IdentitiesOnly=yes'",
         '',
     ]
@@ -481,76 +646,79 @@ def _running_hosts(fleet_dir):
         fleet = load(fleet_dir)
     except FleetError:
         return []
-    return [name for name, host in fleet['hosts'].items() if _alive(_read_int(os.path.join(host['dir'], 'supervisor.pid')))]
+    return [name for name, host in fleet['hosts'].items() if any(_host_pids(host['dir']).values())]
 
 
-def up(fleet_dir=DEFAULT_DIR, hosts=2, base_port=DEFAULT_BASE_PORT, python=DEFAULT_PYTHON,
-       namespace=None, size=None, stages=None, extra_create_args=None, timeout=120, migration_seconds=None):
-    """Build and boot a fleet; with namespace/size, every host starts as a running asd cluster member.
-
-    Returns the fleet description (also in <fleet_dir>/fleet.json).
-    """
-    fleet_dir = os.path.abspath(fleet_dir)
+def _check_up_args(fleet_dir, names, base_port, namespace, size):
     if os.geteuid() != 0:
-        raise FleetError('the simulated fleet needs root (namespaces, bind mounts); run it as root')
-    for tool in (SSHD, UNSHARE):
-        if not os.access(tool, os.X_OK):
-            raise FleetError('%s is missing; install it (apt-get install -y openssh-server util-linux)' % tool)
+        raise FleetError('the fleet needs root (systemd-nspawn); run it as root')
     running = _running_hosts(fleet_dir)
     if running:
         raise FleetError('a fleet is already running in %s (hosts %s); stop it first: python %s down --dir %s'
                          % (fleet_dir, ', '.join(sorted(running)), os.path.join(SIM, 'fleet.py'), fleet_dir))
     if namespace and not size:
-        raise FleetError('--namespace needs --size (bytes of the namespace\'s data segments)')
-    names = host_names(hosts)
-    ports = dict((name, base_port + index) for index, name in enumerate(names))
-    busy = [str(port) for port in ports.values() if not _port_free(port)]
+        raise FleetError('--namespace needs --size (bytes of the namespace\'s index)')
+    busy = [str(base_port + index) for index in range(len(names)) if not _port_free(base_port + index)]
     if busy:
         raise FleetError('ports %s on 127.0.0.1 are in use; pick another --base-port' % ', '.join(busy))
-    started = time.time()
+
+
+def _prepare_fleet_dir(fleet_dir, migration_seconds):
     os.makedirs(os.path.join(fleet_dir, 'cluster', 'nodes'), exist_ok=True)
     config = os.path.join(fleet_dir, 'cluster', 'config.json')
     if migration_seconds is not None:
-        # asinfo reads it on every host (ssh sessions do not carry the caller's environment).
+        # asinfo reads it on every host, through the bind mount of the cluster folder.
         _write(config, json.dumps({'migration_seconds': float(migration_seconds)}) + '\n')
     elif os.path.exists(config):
         os.unlink(config)
-    for folder in MOUNT_POINTS:
-        os.makedirs(folder, exist_ok=True)
     _keygen(os.path.join(fleet_dir, 'id_ed25519'), 'fastrestart-fleet')
-    _keygen(os.path.join(fleet_dir, 'ssh_host_ed25519_key'), 'fastrestart-fleet-host')
-    shutil.copy(os.path.join(fleet_dir, 'id_ed25519.pub'), os.path.join(fleet_dir, 'authorized_keys'))
-    sysvinit = os.path.join(fleet_dir, INIT_COMM)
-    if os.path.lexists(sysvinit):
-        os.unlink(sysvinit)
-    # exec through this link makes /proc/1/comm read "sysvinit"; realpath so the link's own
-    # folder is not mistaken for a virtualenv.
-    os.symlink(os.path.realpath(sys.executable), sysvinit)
-    fleet = {'dir': fleet_dir, 'python': python, 'base_port': base_port, 'hosts': {}}
+
+
+def _start_cluster(fleet_dir, fleet, names, namespace, size, stages, extra_create_args, timeout):
+    """After the first boot: enable asd and, with a namespace, create it and start asd everywhere."""
+    # Each host finishes its boot first, so that nothing below races systemd's own start-up.
+    _parallel_ssh(fleet_dir, names, 'systemctl is-system-running --wait >/dev/null || true', timeout=timeout)
+    if namespace:
+        create = 'asd create --instance 0 --namespace %s --size %d' % (namespace, size_bytes(size))
+        if stages:
+            create += ' --stages %d' % int(stages)
+        if extra_create_args:
+            create += ' ' + ' '.join(extra_create_args)
+        _parallel_ssh(fleet_dir, names, create, timeout=timeout)
+    # Enabled only now, so that the first boot did not start an asd without data.
     for name in names:
-        hdir = _build_host(fleet_dir, name, ports[name], python)
-        for stale in ('poweroff', 'boot_count'):
-            if os.path.exists(os.path.join(hdir, stale)):
-                os.unlink(os.path.join(hdir, stale))
-        fleet['hosts'][name] = {'port': ports[name], 'dir': hdir}
+        _enable_aerospike(os.path.join(fleet['hosts'][name]['dir'], 'root'))
+    if namespace:
+        _parallel_ssh(fleet_dir, names, 'systemctl start aerospike', timeout=timeout)
+
+
+def up(fleet_dir=DEFAULT_DIR, hosts=2, base_port=DEFAULT_BASE_PORT, python=None,
+       namespace=None, size=None, stages=None, extra_create_args=None, timeout=120, migration_seconds=None):
+    """Build and boot a fleet; with namespace/size, every host starts as a running asd cluster member.
+
+    `python` is kept for old callers and ignored: hosts run their own /usr/bin/python3.
+    Returns the fleet description (also in <fleet_dir>/fleet.json).
+    """
+    fleet_dir = os.path.abspath(fleet_dir)
+    if python and python != HOST_PYTHON:
+        sys.stderr.write('fleet: --python is ignored: Ansible and asd use each host\'s %s\n' % HOST_PYTHON)
+    names = host_names(hosts)
+    _check_up_args(fleet_dir, names, base_port, namespace, size)
+    started = time.time()
+    cache, built = rootfs()
+    if built is not None:
+        sys.stderr.write('fleet: built the root file system %s in %.0f s\n' % (cache, built))
+    _prepare_fleet_dir(fleet_dir, migration_seconds)
+    fleet = {'dir': fleet_dir, 'python': HOST_PYTHON, 'base_port': base_port, 'rootfs': cache, 'hosts': {}}
+    for index, name in enumerate(names):
+        fleet['hosts'][name] = {'port': base_port + index, 'dir': _build_host(fleet_dir, name, base_port + index, cache)}
     _write(os.path.join(fleet_dir, 'fleet.json'), json.dumps(fleet, indent=2, sort_keys=True) + '\n')
     try:
         for name in names:
-            fleet['hosts'][name]['supervisor_pid'] = _spawn_supervisor(fleet_dir, name, python)
+            fleet['hosts'][name]['supervisor_pid'] = _spawn_supervisor(fleet_dir, name)
         _write(os.path.join(fleet_dir, 'fleet.json'), json.dumps(fleet, indent=2, sort_keys=True) + '\n')
         wait_ssh(fleet_dir, names, timeout=timeout)
-        if namespace:
-            create = 'asd create --instance 0 --namespace %s --size %d' % (namespace, size_bytes(size))
-            if stages:
-                create += ' --stages %d' % int(stages)
-            if extra_create_args:
-                create += ' ' + ' '.join(extra_create_args)
-            _parallel_ssh(fleet_dir, names, create, timeout=timeout)
-        # Enabled only now, so that the first boot did not start an asd without data.
-        for name in names:
-            _sysv_links(os.path.join(fleet['hosts'][name]['dir'], 'root'), 'aerospike', enabled=True)
-        if namespace:
-            _parallel_ssh(fleet_dir, names, '/etc/init.d/aerospike start', timeout=timeout)
+        _start_cluster(fleet_dir, fleet, names, namespace, size, stages, extra_create_args, timeout)
     except BaseException:
         down(fleet_dir)
         raise
@@ -560,8 +728,20 @@ def up(fleet_dir=DEFAULT_DIR, hosts=2, base_port=DEFAULT_BASE_PORT, python=DEFAU
     return fleet
 
 
-def down(fleet_dir=DEFAULT_DIR, purge=False, timeout=30):
-    """Power every host off (poweroff marker, then SIGTERM to its PID 1, by recorded pid)."""
+def _kill_leftovers(hosts):
+    """SIGKILL what a clean poweroff left running, host's PID 1 first (it takes the whole host)."""
+    left = []
+    for hdir in hosts:
+        pids = _host_pids(hdir)
+        for kind in ('systemd', 'nspawn', 'supervisor'):
+            if pids[kind]:
+                os.kill(pids[kind], signal.SIGKILL)
+                left.append(pids[kind])
+    return _wait_gone(left, 10), left
+
+
+def down(fleet_dir=DEFAULT_DIR, purge=False, timeout=60):
+    """Power every host off cleanly, wait for the supervisors, then SIGKILL recorded pids left."""
     fleet_dir = os.path.abspath(fleet_dir)
     try:
         fleet = load(fleet_dir)
@@ -569,65 +749,55 @@ def down(fleet_dir=DEFAULT_DIR, purge=False, timeout=30):
         if purge and os.path.isdir(fleet_dir):
             shutil.rmtree(fleet_dir)
         return
+    hosts = [host['dir'] for host in fleet['hosts'].values() if os.path.isdir(host['dir'])]
     supervisors = []
-    for name, host in sorted(fleet['hosts'].items()):
-        hdir = host['dir']
+    for hdir in hosts:
         _write(os.path.join(hdir, 'poweroff'), 'fleet.py down\n')
-        supervisor = _read_int(os.path.join(hdir, 'supervisor.pid'))
-        if _alive(supervisor):
-            supervisors.append(supervisor)
-        init = _read_int(os.path.join(hdir, 'init.pid'))
-        # The comm check guards against a pid that was recycled since the host booted.
-        if _alive(init) and _comm(init) == INIT_COMM:
-            os.kill(init, signal.SIGTERM)
-        elif _alive(supervisor):
-            # Between boots, or PID 1 not yet recorded: the supervisor's handler finds it.
-            os.kill(supervisor, signal.SIGTERM)
-    if not _wait_gone(supervisors, timeout):
-        for pid in supervisors:
-            if _alive(pid):
-                os.kill(pid, signal.SIGTERM)
-        if not _wait_gone(supervisors, 10):
-            raise FleetError('supervisors %s did not stop; look at supervisor.log under %s/hosts'
-                             % (supervisors, fleet_dir))
+        pids = _host_pids(hdir)
+        if pids['systemd']:
+            # The supervisor repeats this until the host is off; the first signal here saves it a beat.
+            os.kill(pids['systemd'], POWEROFF_SIGNAL)
+        if pids['supervisor']:
+            supervisors.append(pids['supervisor'])
+    _wait_gone(supervisors, timeout)
+    gone, left = _kill_leftovers(hosts)
+    if not gone:
+        raise FleetError('processes %s of the fleet did not stop; look at console.log under %s/hosts'
+                         % (left, fleet_dir))
     if purge:
         shutil.rmtree(fleet_dir)
 
 
-def _asd_running(fleet_dir, name):
-    """asd holds its node lock while it runs. Its json is read first: asd takes the lock with
-    LOCK_NB, so probing only a node that says it runs keeps the probe away from a starting asd."""
-    nodes = os.path.join(fleet_dir, 'cluster', 'nodes')
-    try:
-        with open(os.path.join(nodes, name + '.json')) as handle:
-            info = json.load(handle)
-    except (IOError, OSError, ValueError):
-        return False
-    return bool(info.get('running', True)) and asinfo.flocked(os.path.join(nodes, name + '.lock'))
-
-
-def host_status(fleet_dir, name, host):
+def host_status(fleet_dir, name, host):  # pylint: disable=unused-argument
+    """One host's row of status(): read from outside (pids, boot.json) and inside (nsenter)."""
     hdir = host['dir']
-    supervisor = _read_int(os.path.join(hdir, 'supervisor.pid'))
-    init = _read_int(os.path.join(hdir, 'init.pid'))
-    running = _alive(supervisor) and _alive(init) and _comm(init) == INIT_COMM
+    pids = _host_pids(hdir)
+    boot = _read_json(os.path.join(hdir, 'boot.json'))
+    systemd = pids['systemd']
+    state, asd, boot_id = 'off', False, None
+    if systemd:
+        state = _inside(systemd, ['systemctl', 'is-system-running'])[1] or 'unknown'
+        asd = _inside(systemd, ['systemctl', 'is-active', '--quiet', 'aerospike'])[0] == 0
+        boot_id = _read('/proc/%d/root/proc/sys/kernel/random/boot_id' % systemd)
     return {
         'host': name,
-        'up': bool(running and _port_open(host['port'])),
+        'up': bool(state in ('running', 'degraded') and _port_open(host['port'])),
+        'state': state,
         'port': host['port'],
-        'boot_id': _read(os.path.join(hdir, 'boot_id')),
-        'boot_count': _read_int(os.path.join(hdir, 'boot_count')) or 0,
-        'supervisor_pid': supervisor if _alive(supervisor) else None,
-        'init_pid': init if running else None,
-        'asd_running': bool(running and _asd_running(fleet_dir, name)),
+        'boot_id': boot_id or boot.get('boot_id'),
+        'boot_count': boot.get('boot_count', 0),
+        'asd_running': asd,
+        'supervisor_pid': pids['supervisor'],
+        'nspawn_pid': pids['nspawn'],
+        'systemd_pid': systemd,
     }
 
 
 def status(fleet_dir=DEFAULT_DIR):
-    """Per host: up, port, boot id, boot count, asd running (a list of dicts in host order)."""
+    """Per host: up, system state, port, boot id, boot count, asd running (dicts in host order)."""
     fleet_dir = os.path.abspath(fleet_dir)
     fleet = load(fleet_dir)
-    return [host_status(fleet_dir, name, fleet['hosts'][name]) for name in sorted(fleet['hosts'], key=lambda n: int(n[1:]))]
+    return [host_status(fleet_dir, name, fleet['hosts'][name]) for name in _host_order(fleet['hosts'])]
 
 
 def inventory(fleet_dir=DEFAULT_DIR):
@@ -640,15 +810,17 @@ def inventory(fleet_dir=DEFAULT_DIR):
 
 # ----------------------------------------------------------------------------------------------
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description='A fleet of simulated Aerospike hosts (sim/README.md).')
+def _parser():
+    parser = argparse.ArgumentParser(description='A fleet of Debian 12 hosts running a simulated Aerospike '
+                                                 '(sim/README.md).')
     sub = parser.add_subparsers(dest='action')
     sub.required = True
+    sub.add_parser('rootfs', help='print the cached root file system\'s path; build it when missing')
     p_up = sub.add_parser('up', help='build and boot the fleet')
     p_up.add_argument('--dir', default=DEFAULT_DIR, help='fleet folder (not tmpfs: backups live there); default %(default)s')
     p_up.add_argument('--hosts', type=int, default=2)
     p_up.add_argument('--base-port', type=int, default=DEFAULT_BASE_PORT)
-    p_up.add_argument('--python', default=DEFAULT_PYTHON, help='interpreter for Ansible and asd on the hosts; default %(default)s')
+    p_up.add_argument('--python', default=None, help=argparse.SUPPRESS)  # ignored, for old callers
     p_up.add_argument('--namespace', help='create this namespace on every host and start asd')
     p_up.add_argument('--size', type=size_bytes, help='primary index bytes per namespace (K/M/G suffix allowed)')
     p_up.add_argument('--stages', type=int)
@@ -666,10 +838,25 @@ def main(argv=None):
     p_sup = sub.add_parser('_supervise', help=argparse.SUPPRESS)
     p_sup.add_argument('--dir', required=True)
     p_sup.add_argument('--host', required=True)
-    p_sup.add_argument('--python', default=None)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _print_status(rows):
+    print('%-4s %-6s %-11s %-36s %5s %s' % ('host', 'port', 'state', 'boot id', 'boots', 'asd'))
+    for row in rows:
+        print('%-4s %-6d %-11s %-36s %5d %s' % (row['host'], row['port'], row['state'], row['boot_id'] or '-',
+                                                row['boot_count'], 'running' if row['asd_running'] else 'stopped'))
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
     try:
-        if args.action == 'up':
+        if args.action == 'rootfs':
+            path, seconds = rootfs()
+            if seconds is not None:
+                sys.stderr.write('fleet: built %s in %.1f s\n' % (path, seconds))
+            print(path)
+        elif args.action == 'up':
             fleet = up(args.dir, args.hosts, args.base_port, args.python, args.namespace, args.size, args.stages,
                        timeout=args.timeout, migration_seconds=args.migration_seconds)
             print('fleet of %d hosts up in %.1f s; inventory: %s'
@@ -681,15 +868,11 @@ def main(argv=None):
             if args.json:
                 print(json.dumps(rows, indent=2))
             else:
-                print('%-4s %-4s %-6s %-36s %5s %s' % ('host', 'up', 'port', 'boot id', 'boots', 'asd'))
-                for row in rows:
-                    print('%-4s %-4s %-6d %-36s %5d %s' % (row['host'], 'yes' if row['up'] else 'no', row['port'],
-                                                           row['boot_id'] or '-', row['boot_count'],
-                                                           'running' if row['asd_running'] else 'stopped'))
+                _print_status(rows)
         elif args.action == 'inventory':
             print(inventory(args.dir))
         elif args.action == '_supervise':
-            _daemonize_and_supervise(os.path.abspath(args.dir), args.host, args.python)
+            _daemonize_and_supervise(os.path.abspath(args.dir), args.host)
     except FleetError as exc:
         sys.stderr.write('fleet: %s\n' % exc)
         return 1
