@@ -240,12 +240,12 @@ def _one_line_uris(text, suite):
     return uris
 
 
-def apt_mirror(sources=APT_SOURCES, suite=SUITE):
+def apt_mirror(sources=None, suite=SUITE):
     """The Debian mirror this machine's apt uses for `suite`: the first URI whose suite is exactly
     `suite` (not bookworm-security, not a third party's "cloud-sdk-bookworm"), from the deb822
     files in sources.list.d, then sources.list, then the one-line .list files. None if there is none.
     """
-    folder, main_list = sources
+    folder, main_list = sources or APT_SOURCES
     for path in sorted(glob.glob(os.path.join(folder, '*.sources'))):
         for stanza in _deb822_stanzas(_read(path, '')):
             if stanza.get('enabled', 'yes').lower() == 'no' or 'deb' not in stanza.get('types', '').split():

@@ -2,12 +2,13 @@
 # Copyright: (c) 2026, fastrestart.aerospike maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The simulated fleet (sim/fleet.py) and the fake asinfo (sim/asinfo.py), against the real thing.
+"""The fleet (sim/fleet.py: real Debian 12 hosts under systemd-nspawn) and the fake asinfo.
 
-The fleet tests boot two real hosts (namespaces + sshd + sim/asd_sim.py) under /var/tmp and talk
-to them over ssh and through Ansible; the fixture powers them off and removes them whatever happens.
-The asinfo tests build a cluster folder by hand and hold the node locks in this process, which is
-what a running asd does, to check each version band's exact strings quickly.
+The fleet tests boot two hosts under /var/tmp (one fleet for the whole module) and talk to them
+over ssh, through Ansible and through nsenter; the fixture powers them off and removes them
+whatever happens. The root file system cache is built once per machine (about a minute) if it is
+missing. The apt-sources and asinfo tests need no fleet: the asinfo ones build a cluster folder by
+hand and hold the node locks in this process, which is what a running asd does.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -45,14 +46,112 @@ fleet = _load('fleet_sim', 'fleet.py')
 asinfo_sim = _load('asinfo_sim', 'asinfo.py')
 
 ASINFO = os.path.join(SIM, 'asinfo.py')
-REBOOT = os.path.join(SIM, 'fleet-reboot')
 VENV = os.path.join(ROOT, '.venv', 'bin')
-PYTHON = os.path.join(VENV, 'python')
 MIGRATION_SECONDS = 3.0
 CONNECT_ERROR = "ERROR: Not able to connect any cluster with ('localhost', 3000, None)."
 STABLE = 'cluster-stable:size=%d;ignore-migrations=false;namespace=test'
+CLEAN_SHUTDOWN = 'finished clean shutdown - exiting'
 MEASURED = {}
+# Every pid the fleet recorded during the session (supervisors, nspawns, the hosts' systemd),
+# so the last test can check that none of them outlived `down`.
+SEEN_PIDS = set()
 
+
+# ----------------------------------------------------------------------------------------------
+# the Debian mirror and the cache, without a fleet
+
+DEB822 = """\
+Types: deb
+# http://snapshot.debian.org/archive/debian/20250520T000000Z
+URIs: http://mirror.example/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://mirror.example/debian-security
+Suites: bookworm-security
+Components: main
+"""
+
+
+def _sources(tmp_path, files):
+    folder = tmp_path / 'sources.list.d'
+    folder.mkdir()
+    main_list = tmp_path / 'sources.list'
+    for name, text in files.items():
+        (tmp_path / name if name == 'sources.list' else folder / name).write_text(text)
+    return str(folder), str(main_list)
+
+
+def test_mirror_comes_from_the_deb822_stanza_of_the_suite(tmp_path):
+    sources = _sources(tmp_path, {
+        'a-third-party.sources': 'Types: deb\nURIs: https://packages.example/apt\nSuites: cloud-sdk-bookworm\n',
+        'b-off.sources': 'Enabled: no\nTypes: deb\nURIs: http://off.example/debian\nSuites: bookworm\n',
+        'c-src.sources': 'Types: deb-src\nURIs: http://src.example/debian\nSuites: bookworm\n',
+        'debian.sources': DEB822,
+        'nodesource.sources.disabled-by-farm': 'Types: deb\nURIs: http://x.example/\nSuites: bookworm\n',
+        'sources.list': 'deb http://later.example/debian bookworm main\n'})
+    assert fleet.apt_mirror(sources) == 'http://mirror.example/debian'
+    assert fleet.apt_mirror(sources, suite='bookworm-security') == 'http://mirror.example/debian-security'
+    assert fleet.apt_mirror(sources, suite='trixie') is None
+
+
+def test_mirror_from_one_line_sources(tmp_path):
+    sources = _sources(tmp_path, {
+        'sources.list': ('# deb http://commented.example/debian bookworm main\n'
+                         'deb-src http://src.example/debian bookworm main\n'
+                         'deb http://security.example/debian-security bookworm-security main\n'
+                         'deb [ arch=amd64 signed-by=/k.gpg ] http://opts.example/debian bookworm main contrib\n'),
+        'google.list': 'deb https://packages.example/apt cloud-sdk-bookworm main\n'})
+    assert fleet.apt_mirror(sources) == 'http://opts.example/debian'
+    second = tmp_path / 'second'
+    second.mkdir()
+    sources = _sources(second, {
+        'extra.list': 'deb [arch=amd64] http://list.example/debian bookworm main\n'})
+    assert fleet.apt_mirror(sources) == 'http://list.example/debian'
+
+
+def test_cache_is_built_from_the_mirror_beside_its_place_and_renamed(tmp_path, monkeypatch):
+    """debootstrap gets this machine's mirror; the cache appears complete or not at all."""
+    calls = []
+
+    def fake_debootstrap(target, mirror, log_path):
+        calls.append((os.path.dirname(target), mirror))
+        for folder in ('etc/ssh', 'etc/systemd/system/getty.target.wants', 'var/lib/dbus'):
+            os.makedirs(os.path.join(target, folder))
+        for name in ('etc/machine-id', 'var/lib/dbus/machine-id', 'etc/ssh/ssh_host_rsa_key'):
+            with open(os.path.join(target, name), 'w') as handle:
+                handle.write('0b1fe12a5a2b4b0490cf2164cc49c683\n')
+
+    monkeypatch.setattr(fleet, 'APT_SOURCES', _sources(tmp_path, {'debian.sources': DEB822}))
+    monkeypatch.setattr(fleet, '_debootstrap', fake_debootstrap)
+    monkeypatch.setattr(fleet, 'ensure_tools', lambda: None)
+    cache_dir = str(tmp_path / 'cache')
+    os.makedirs(os.path.join(cache_dir, '.build-interrupted'))
+    path, seconds = fleet.rootfs(cache_dir)
+    assert calls == [(cache_dir, 'http://mirror.example/debian')] and seconds is not None
+    assert path == fleet.rootfs_path(cache_dir) and os.path.basename(path).startswith('rootfs-bookworm-')
+    assert sorted(os.listdir(cache_dir)) == ['.lock', os.path.basename(path)], 'the stale build must be gone'
+    assert open(os.path.join(path, 'etc/machine-id')).read() == ''
+    assert not os.path.exists(os.path.join(path, 'var/lib/dbus/machine-id'))
+    assert not any(name.startswith('ssh_host_') for name in os.listdir(os.path.join(path, 'etc/ssh')))
+    assert os.readlink(os.path.join(path, 'etc/systemd/system/console-getty.service')) == '/dev/null'
+    assert fleet.rootfs(cache_dir) == (path, None) and len(calls) == 1, 'a complete cache is reused'
+    monkeypatch.setattr(fleet, 'PACKAGES', fleet.PACKAGES + ('less',))
+    assert fleet.rootfs_path(cache_dir) != path, 'another package list is another cache'
+
+
+def test_cache_needs_a_mirror(tmp_path, monkeypatch):
+    monkeypatch.setattr(fleet, 'APT_SOURCES', _sources(tmp_path, {}))
+    monkeypatch.setattr(fleet, 'ensure_tools', lambda: None)
+    with pytest.raises(fleet.FleetError, match='no Debian bookworm mirror'):
+        fleet.rootfs(str(tmp_path / 'cache'))
+    assert [name for name in os.listdir(str(tmp_path / 'cache')) if name != '.lock'] == []
+
+
+# ----------------------------------------------------------------------------------------------
+# the fleet
 
 def _free_base_port(count):
     """A base port with `count` free ports after it, away from the default 2221 of a user's fleet."""
@@ -84,28 +183,37 @@ def _wait(predicate, timeout, interval=0.1, what='condition'):
         time.sleep(interval)
 
 
-def _ansible_env():
+def _ansible(fleet_dir, pattern, *args):
     env = dict(os.environ)
     env.update({'ANSIBLE_COLLECTIONS_PATH': os.path.join(ROOT, '.venv', 'collections'),
                 'ANSIBLE_HOST_KEY_CHECKING': 'False', 'ANSIBLE_DEPRECATION_WARNINGS': 'False',
                 'ANSIBLE_NOCOLOR': '1', 'ANSIBLE_LOCAL_TEMP': tempfile.gettempdir()})
-    return env
+    return subprocess.run([os.path.join(VENV, 'ansible'), '-i', fleet.inventory(fleet_dir), pattern] + list(args),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=env,
+                          timeout=180, check=False)
 
 
-# ----------------------------------------------------------------------------------------------
-# the fleet
+def _note_pids(fleet_dir):
+    for name in fleet.load(fleet_dir)['hosts']:
+        hdir = fleet.host_dir(fleet_dir, name)
+        boot = json.load(open(os.path.join(hdir, 'boot.json')))
+        SEEN_PIDS.update(pid for pid in (boot['nspawn_pid'], boot['systemd_pid']) if pid)
+        SEEN_PIDS.add(int(open(os.path.join(hdir, 'supervisor.pid')).read()))
+
 
 @pytest.fixture(scope='module')
 def fleet_dir():
     """Two running hosts with namespace `test` and asd up; always powered off and removed."""
-    if not shutil.which('sshd') and not os.path.exists(fleet.SSHD):
-        pytest.skip('openssh-server is not installed (apt-get install -y openssh-server)')
+    if os.geteuid() != 0 or not os.path.exists('/proc/sys/kernel/shmmni'):
+        pytest.skip('the fleet needs root')
     path = tempfile.mkdtemp(prefix='fleet-test-', dir='/var/tmp')
     try:
+        fleet.rootfs()  # built outside the timing below when missing (about a minute, once)
         started = time.time()
-        fleet.up(path, hosts=2, base_port=_free_base_port(2), python=PYTHON, namespace='test', size=4 << 20,
-                 stages=1, migration_seconds=MIGRATION_SECONDS, timeout=90)
+        fleet.up(path, hosts=2, base_port=_free_base_port(2), namespace='test', size=4 << 20, stages=1,
+                 migration_seconds=MIGRATION_SECONDS, timeout=90)
         MEASURED['up_2_hosts_s'] = round(time.time() - started, 2)
+        _note_pids(path)
         yield path
     finally:
         fleet.down(path, purge=True)
@@ -139,59 +247,74 @@ def boot_id(fleet_dir, host):
     return proc.stdout.strip()
 
 
-def reboot_and_wait(fleet_dir, hosts):
-    """Reboot hosts through sim/fleet-reboot; seconds until each answers ssh with a new boot id."""
-    before = dict((host, boot_id(fleet_dir, host)) for host in hosts)
-    started = time.time()
-    for host in hosts:
-        proc = run(fleet_dir, host, REBOOT)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-    fleet.wait_ssh(fleet_dir, hosts, timeout=60, boot_ids=before)
-    return before, time.time() - started
+def asd_journal(fleet_dir, host):
+    return run(fleet_dir, host, 'journalctl -u aerospike -b --no-pager -o cat').stdout
 
 
-def test_ssh_reaches_each_host_as_its_own_machine(fleet_dir):
-    for host in ('h1', 'h2'):
-        proc = run(fleet_dir, host, 'hostname; cat /proc/1/comm; ls /etc/init.d; ls /etc/rc2.d; cat /run/boot_id')
+def rows(fleet_dir):
+    return dict((row['host'], row) for row in fleet.status(fleet_dir))
+
+
+def test_hosts_boot_to_running_with_ssh_on_their_own_ports(fleet_dir):
+    status = rows(fleet_dir)
+    assert sorted(status) == ['h1', 'h2']
+    ports = [status[host]['port'] for host in ('h1', 'h2')]
+    assert ports[1] == ports[0] + 1
+    for host, port in zip(('h1', 'h2'), ports):
+        row = status[host]
+        assert (row['state'], row['up'], row['boot_count'], row['asd_running']) == ('running', True, 1, True), row
+        proc = run(fleet_dir, host, 'hostname; cat /proc/1/comm; systemctl is-system-running; ss -ltnpH')
         assert proc.returncode == 0, proc.stderr
-        lines = proc.stdout.split()
-        assert lines[:5] == [host, 'sysvinit', 'aerospike', 'S01aerospike', boot_id(fleet_dir, host)]
-    assert boot_id(fleet_dir, 'h1') != boot_id(fleet_dir, 'h2')
-    rows = dict((row['host'], row) for row in fleet.status(fleet_dir))
-    assert rows['h1']['up'] and rows['h2']['up'] and rows['h1']['asd_running'] and rows['h2']['asd_running']
-    assert rows['h1']['boot_id'] == boot_id(fleet_dir, 'h1')
+        lines = proc.stdout.splitlines()
+        assert lines[:3] == [host, 'systemd', 'running']
+        assert any('127.0.0.1:%d ' % port in line and 'sshd' in line for line in lines[3:]), proc.stdout
+        assert row['boot_id'] == boot_id(fleet_dir, host)
+    with open('/proc/sys/kernel/random/boot_id') as handle:
+        assert handle.read().strip() not in (status['h1']['boot_id'], status['h2']['boot_id'])
+    assert status['h1']['boot_id'] != status['h2']['boot_id']
 
 
-def test_each_host_has_its_own_shared_memory(fleet_dir):
-    make = ("%s -c 'import sysv_ipc; sysv_ipc.SharedMemory(0x5EED0001, sysv_ipc.IPC_CREX, size=4096)' && "
-            "ipcs -m | grep -ci 0x5eed0001" % PYTHON)
+def test_each_host_has_its_own_shared_memory_and_shm_limits(fleet_dir):
+    # shmget(0x5EED0001, 4096, IPC_CREAT | 0600) through ctypes: the hosts' python3 has no sysv_ipc.
+    make = ('python3 -c "import ctypes; print(ctypes.CDLL(None).shmget(0x5EED0001, 4096, 0o1600) >= 0)"'
+            ' && ipcs -m | grep -ci 0x5eed0001')
     proc = run(fleet_dir, 'h1', make)
-    assert (proc.returncode, proc.stdout.strip()) == (0, '1'), proc.stderr
-    proc = run(fleet_dir, 'h1', 'ipcs -m | grep -ci 0x5eed0001')
-    assert proc.stdout.strip() == '1', 'a segment must outlive the ssh session that made it'
-    proc = run(fleet_dir, 'h2', 'ipcs -m | grep -ci 0x5eed0001')
-    assert proc.stdout.strip() == '0'
+    assert (proc.returncode, proc.stdout.split()) == (0, ['True', '1']), proc.stderr
+    assert run(fleet_dir, 'h1', 'ipcs -m | grep -ci 0x5eed0001').stdout.strip() == '1', \
+        'a segment must outlive the ssh session that made it'
+    assert run(fleet_dir, 'h2', 'ipcs -m | grep -ci 0x5eed0001').stdout.strip() == '0'
     local = subprocess.run(['ipcs', '-m'], stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
     assert '0x5eed0001' not in local
     run(fleet_dir, 'h1', 'ipcrm -M 0x5eed0001')
+    # kernel.shm* belong to the IPC namespace: writable in a host (API VFS writable), per host.
+    before = run(fleet_dir, 'h2', 'sysctl -n kernel.shmmni').stdout.strip()
+    proc = run(fleet_dir, 'h1', 'sysctl -w kernel.shmmni=8192 && sysctl -n kernel.shmmni')
+    assert (proc.returncode, proc.stdout.split()[-1]) == (0, '8192'), proc.stdout + proc.stderr
+    assert run(fleet_dir, 'h2', 'sysctl -n kernel.shmmni').stdout.strip() == before
+    with open('/proc/sys/kernel/shmmni') as handle:
+        assert handle.read().strip() == before
+
+
+def test_hosts_python_is_debian_s_without_sysv_ipc(fleet_dir):
+    proc = run(fleet_dir, 'h1', "/usr/bin/python3 -c 'import sysv_ipc'")
+    assert proc.returncode == 1 and "No module named 'sysv_ipc'" in proc.stderr, proc.stderr
+    assert run(fleet_dir, 'h1', '/usr/bin/python3 -V').stdout.startswith('Python 3.11')
 
 
 def test_ansible_ping_reaches_every_host(fleet_dir):
-    proc = subprocess.run([os.path.join(VENV, 'ansible'), '-i', fleet.inventory(fleet_dir), 'all', '-m', 'ping'],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                          env=_ansible_env(), timeout=120, check=False)
+    proc = _ansible(fleet_dir, 'all', '-m', 'ping')
     assert proc.returncode == 0, proc.stdout
     assert proc.stdout.count('"ping": "pong"') == 2, proc.stdout
 
 
-def test_init_script_and_asinfo_follow_asd(fleet_dir):
+def test_asd_runs_as_aerospike_service_and_asinfo_follows_it(fleet_dir):
     _wait(lambda: stable(fleet_dir, 'h1', 2), 30, what='a stable 2-node cluster')
     key_before = stable(fleet_dir, 'h1', 2)
-    assert run(fleet_dir, 'h2', '/etc/init.d/aerospike status').returncode == 0
-    proc = run(fleet_dir, 'h2', '/etc/init.d/aerospike stop')
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert run(fleet_dir, 'h2', '/etc/init.d/aerospike status').returncode == 3
-    assert run(fleet_dir, 'h2', '/etc/init.d/aerospike stop').returncode == 0, 'stop must be idempotent'
+    assert run(fleet_dir, 'h2', 'systemctl is-active aerospike').stdout.strip() == 'active'
+    assert asinfo(fleet_dir, 'h2', 'status') == ('ok', 0)
+    proc = run(fleet_dir, 'h2', 'systemctl stop aerospike; systemctl show -p Result -p ActiveState aerospike')
+    assert sorted(proc.stdout.split()) == ['ActiveState=inactive', 'Result=success'], proc.stdout + proc.stderr
+    assert CLEAN_SHUTDOWN in asd_journal(fleet_dir, 'h2')
     assert asinfo(fleet_dir, 'h2', 'status') == (CONNECT_ERROR, 1)
     # The first reply after a membership change sees it and starts migrations: unstable first.
     assert asinfo(fleet_dir, 'h1', STABLE % 1) == ('ERROR::unstable-cluster', 1)
@@ -199,21 +322,14 @@ def test_init_script_and_asinfo_follow_asd(fleet_dir):
     assert asinfo(fleet_dir, 'h1', STABLE % 2) == ('ERROR::cluster-not-specified-size', 1)
     key_alone = _wait(lambda: stable(fleet_dir, 'h1', 1), 3 * MIGRATION_SECONDS + 5, what='h1 alone and stable')
     assert key_alone != key_before
-    log = run(fleet_dir, 'h2', 'tail -n 1 /var/log/aerospike/aerospike.log').stdout
-    assert 'finished clean shutdown - exiting' in log
 
-    proc = run(fleet_dir, 'h2', '/etc/init.d/aerospike start')
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert run(fleet_dir, 'h2', '/etc/init.d/aerospike status').returncode == 0
-    assert 'already running' in run(fleet_dir, 'h2', '/etc/init.d/aerospike start').stdout
-    assert 'beginning warm restart' in run(fleet_dir, 'h2', 'tail -n 3 /var/log/aerospike/aerospike.log').stdout
-    assert asinfo(fleet_dir, 'h2', STABLE % 2) == ('ERROR::unstable-cluster', 1)
-    stats = asinfo(fleet_dir, 'h2', 'statistics')[0]
-    assert int(re.search(r'migrate_partitions_remaining=(\d+)', stats).group(1)) > 0
+    proc = run(fleet_dir, 'h2', 'systemctl start aerospike && systemctl is-active aerospike')
+    assert (proc.returncode, proc.stdout.strip()) == (0, 'active'), proc.stdout + proc.stderr
+    _wait(lambda: asinfo(fleet_dir, 'h2', 'status') == ('ok', 0), 30, what='asd on h2 to answer')
+    assert 'beginning warm restart' in asd_journal(fleet_dir, 'h2').split(CLEAN_SHUTDOWN)[-1]
     assert cluster_size(fleet_dir, 'h1') == 2 and cluster_size(fleet_dir, 'h2') == 2
     key_h1 = _wait(lambda: stable(fleet_dir, 'h1', 2), 3 * MIGRATION_SECONDS + 5, what='a stable cluster again')
     assert stable(fleet_dir, 'h2', 2) == key_h1 and key_h1 not in (key_before, key_alone)
-    assert int(re.search(r'migrate_partitions_remaining=(\d+)', asinfo(fleet_dir, 'h2', 'statistics')[0]).group(1)) == 0
 
 
 def test_quiesce_and_recluster_across_hosts(fleet_dir):
@@ -226,59 +342,82 @@ def test_quiesce_and_recluster_across_hosts(fleet_dir):
     assert 'effective_is_quiesced=true' in asinfo(fleet_dir, 'h1', 'namespace/test')[0]
     assert 'nodes_quiesced=1' in asinfo(fleet_dir, 'h2', 'namespace/test')[0]
     # A restart clears the quiesce, as asd keeps the flag in process memory.
-    assert run(fleet_dir, 'h1', '/etc/init.d/aerospike restart').returncode == 0
+    assert run(fleet_dir, 'h1', 'systemctl restart aerospike').returncode == 0
+    _wait(lambda: asinfo(fleet_dir, 'h1', 'status') == ('ok', 0), 30, what='asd on h1 to answer')
     ns = asinfo(fleet_dir, 'h1', 'namespace/test')[0]
     assert 'pending_quiesce=false' in ns and 'effective_is_quiesced=false' in ns and 'nodes_quiesced=0' in ns
     _wait(lambda: stable(fleet_dir, 'h1', 2), 3 * MIGRATION_SECONDS + 5, what='a stable cluster')
 
 
-def test_reboot_loses_shm_and_asd_starts_only_where_enabled(fleet_dir):
+def test_reboot_is_real_and_starts_asd_only_where_enabled(fleet_dir):
+    """`systemctl reboot` inside: nspawn exits 133, the supervisor boots the host again."""
     _wait(lambda: stable(fleet_dir, 'h1', 2), 30, what='a stable cluster')
-    proc = run(fleet_dir, 'h2', 'update-rc.d aerospike disable; ls /etc/rc2.d')
-    assert proc.stdout.split() == ['K01aerospike'], proc.stdout + proc.stderr
-    assert run(fleet_dir, 'h1', 'ls /etc/rc2.d').stdout.split() == ['S01aerospike']
+    assert run(fleet_dir, 'h2', 'systemctl disable --quiet aerospike').returncode == 0
+    make = 'python3 -c "import ctypes; print(ctypes.CDLL(None).shmget(0x5EED0002, 4096, 0o1600) >= 0)"'
     for host in ('h1', 'h2'):
-        proc = run(fleet_dir, host, "%s -c 'import sysv_ipc; sysv_ipc.SharedMemory(0x5EED0002, sysv_ipc.IPC_CREX, "
-                                    "size=4096)'" % PYTHON)
-        assert proc.returncode == 0, proc.stderr
-    boots = dict((row['host'], row['boot_count']) for row in fleet.status(fleet_dir))
-    before, seconds = reboot_and_wait(fleet_dir, ['h1', 'h2'])
-    MEASURED['reboot_2_hosts_s'] = round(seconds, 2)
+        assert run(fleet_dir, host, make).stdout.strip() == 'True'
+    boots = dict((host, row['boot_count']) for host, row in rows(fleet_dir).items())
+    before = dict((host, boot_id(fleet_dir, host)) for host in ('h1', 'h2'))
+    started = time.time()
     for host in ('h1', 'h2'):
-        assert boot_id(fleet_dir, host) != before[host]
+        run(fleet_dir, host, 'systemctl reboot')  # ssh may lose the connection: no status to check
+    fleet.wait_ssh(fleet_dir, ['h1', 'h2'], timeout=60, boot_ids=before)
+    MEASURED['reboot_2_hosts_to_ssh_s'] = round(time.time() - started, 2)
+    _note_pids(fleet_dir)
+    status = rows(fleet_dir)
+    for host in ('h1', 'h2'):
+        assert status[host]['boot_count'] == boots[host] + 1 and status[host]['boot_id'] != before[host]
         assert run(fleet_dir, host, 'ipcs -m | grep -ci 0x5eed0002').stdout.strip() == '0', 'shm survived a reboot'
-    rows = dict((row['host'], row) for row in fleet.status(fleet_dir))
-    assert rows['h1']['boot_count'] == boots['h1'] + 1 and rows['h2']['boot_count'] == boots['h2'] + 1
+        boots_listed = run(fleet_dir, host, 'journalctl --list-boots --no-pager | tail -n +2').stdout.splitlines()
+        assert len(boots_listed) == status[host]['boot_count'], boots_listed
+        assert before[host].replace('-', '') in boots_listed[-2]
+    with open(os.path.join(fleet_dir, 'hosts', 'h1', 'console.log')) as handle:
+        assert 'boot 1 of h1 ended with status 133' in handle.read()
     # h1 is enabled: its boot started asd, cold since the segments were lost with the old boot.
-    _wait(lambda: run(fleet_dir, 'h1', '/etc/init.d/aerospike status').returncode == 0, 30, what='asd on h1')
-    log = run(fleet_dir, 'h1', 'cat /var/log/aerospike/aerospike.log').stdout
-    assert log.rstrip().splitlines()[-1].endswith('service ready: soon there will be cake!')
-    assert 'beginning cold start' in log.split('Aerospike Enterprise Edition build')[-1]
+    _wait(lambda: asinfo(fleet_dir, 'h1', 'status') == ('ok', 0), 30, what='asd on h1')
+    assert 'beginning cold start' in asd_journal(fleet_dir, 'h1')
     # h2 is disabled: nothing started it, and the old asd died with the old boot.
-    assert run(fleet_dir, 'h2', '/etc/init.d/aerospike status').returncode == 3
+    assert run(fleet_dir, 'h2', 'systemctl is-active aerospike').stdout.strip() == 'inactive'
     assert asinfo(fleet_dir, 'h2', 'status') == (CONNECT_ERROR, 1)
-    with open(os.path.join(fleet_dir, 'hosts', 'h2', 'boot.log')) as handle:
-        assert 'S01aerospike' not in handle.read()
     assert cluster_size(fleet_dir, 'h1') == 1
     # Back to the fleet's normal state for whatever runs next.
-    assert run(fleet_dir, 'h2', 'update-rc.d aerospike enable && /etc/init.d/aerospike start').returncode == 0
-    assert run(fleet_dir, 'h2', 'ls /etc/rc2.d').stdout.split() == ['S01aerospike']
+    assert run(fleet_dir, 'h2', 'systemctl enable --now --quiet aerospike').returncode == 0
 
 
-def test_ansible_reboot_module(fleet_dir):
+def test_ansible_reboot_module_with_its_defaults(fleet_dir):
     before = boot_id(fleet_dir, 'h2')
     started = time.time()
-    proc = subprocess.run(
-        [os.path.join(VENV, 'ansible'), '-i', fleet.inventory(fleet_dir), 'h2', '-m', 'ansible.builtin.reboot',
-         '-a', 'reboot_command=%s connect_timeout=5' % REBOOT],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=_ansible_env(), timeout=180,
-        check=False)
+    proc = _ansible(fleet_dir, 'h2', '-m', 'ansible.builtin.reboot')
     MEASURED['ansible_reboot_1_host_s'] = round(time.time() - started, 2)
     assert proc.returncode == 0, proc.stdout
     assert '"rebooted": true' in proc.stdout, proc.stdout
     assert boot_id(fleet_dir, 'h2') != before
-    # Enabled again by the previous test (or never disabled): asd came back at boot.
-    _wait(lambda: run(fleet_dir, 'h2', '/etc/init.d/aerospike status').returncode == 0, 30, what='asd on h2')
+    _note_pids(fleet_dir)
+    # Enabled again by the previous test: asd came back at boot.
+    _wait(lambda: asinfo(fleet_dir, 'h2', 'status') == ('ok', 0), 30, what='asd on h2')
+
+
+def test_poweroff_inside_stops_the_host_and_its_supervisor(fleet_dir):
+    _note_pids(fleet_dir)
+    supervisor = rows(fleet_dir)['h2']['supervisor_pid']
+    assert supervisor
+    run(fleet_dir, 'h2', 'systemctl poweroff')
+    _wait(lambda: not fleet._alive(supervisor), 30, what='the supervisor of h2 to end')
+    row = rows(fleet_dir)['h2']
+    assert (row['state'], row['up'], row['asd_running'], row['systemd_pid']) == ('off', False, False, None)
+    with open(os.path.join(fleet_dir, 'hosts', 'h2', 'console.log')) as handle:
+        assert handle.read().rstrip().endswith('ended with status 0')
+    assert rows(fleet_dir)['h1']['up']
+
+
+def test_down_leaves_no_process_of_the_fleet(fleet_dir):
+    _note_pids(fleet_dir)
+    started = time.time()
+    fleet.down(fleet_dir)
+    MEASURED['down_s'] = round(time.time() - started, 2)
+    assert len(SEEN_PIDS) >= 3 * 2 + 2 * 2, SEEN_PIDS  # the first boots and at least two reboots
+    assert [pid for pid in SEEN_PIDS if fleet._alive(pid)] == []
+    assert [row['state'] for row in fleet.status(fleet_dir)] == ['off', 'off']
 
 
 # ----------------------------------------------------------------------------------------------
