@@ -1,12 +1,22 @@
+#!/bin/sh
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, fastrestart.aerospike maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A stand-in for Aerospike's ``asd`` that owns real System V shared-memory index segments.
+# A host runs a verbatim copy as /usr/bin/asd: sh runs the exec line below, Python reads it as the
+# start of the docstring. (ansible-test's shebang rule refuses #!/usr/bin/python3 outside modules,
+# and the hosts have no /usr/bin/python.)
+""":"
+exec /usr/bin/python3 "$0" "$@"
+":"
+
+A stand-in for Aerospike's ``asd`` that owns real System V shared-memory index segments.
 
 It is the independent party that checks the collection's core: it never imports anything from
 ``plugins/`` and builds segments from the layout facts of docs/asmt-format (sections 1, 2 and 14.4)
-with ``sysv_ipc`` directly. See sim/README.md, section "asd simulator", for the commands.
+through its own ctypes calls into libc (standard library only: the hosts' python3 has no sysv_ipc).
+See sim/README.md, section "asd simulator", for the commands and for Aerospike's own command line
+(``asd --config-file FILE --fgdaemon``), which runs it as systemd's aerospike.service.
 
 The one rule it models: a start is warm only when every segment the last clean stop left is there,
 unattached, with the same size and CRC-32, and the base segment says "clean shutdown". Anything
@@ -23,6 +33,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import signal
 import struct
 import sys
@@ -30,11 +41,6 @@ import time
 import zlib
 
 __metaclass__ = type
-
-try:
-    import sysv_ipc
-except ImportError:  # pragma: no cover - reported when a command needs it
-    sysv_ipc = None
 
 PRIMARY, SECONDARY, DATA = 0xAE, 0xA2, 0xAD
 TYPE_NAMES = {PRIMARY: 'primary', SECONDARY: 'secondary', DATA: 'data'}
@@ -48,6 +54,9 @@ DATA_NAME_AT = 12
 NAME_LEN = 32
 
 DEFAULT_STATE_DIR = '/var/lib/asd-sim'
+SYSCONFIG = '/etc/sysconfig/aerospike'  # the unit's EnvironmentFile; $ASD_SIM_SYSCONFIG overrides the path
+DEFAULT_CONFIG_FILE = '/etc/aerospike/aerospike.conf'
+CONSOLE = None  # the console log sink: stdout, which systemd hands to the journal
 DEFAULT_BUILD = '7.1.0.0'
 DEFAULT_BASE_VERSION = 12
 # 200 MiB/s: a 1 GiB index takes about 5 s to rebuild, long enough to tell cold from warm.
@@ -114,61 +123,167 @@ def instance_segments(instance, nsids=None, segments=None):
     return out
 
 
-def _need_sysv_ipc():
-    if sysv_ipc is None:
-        raise SimError('the Python module sysv_ipc is missing: run this with the project virtualenv '
-                       '(.venv/bin/python of the checkout, made by scripts/setup) or pip install sysv_ipc')
+# System V shared memory through libc: shmget, shmat, shmdt and shmctl (IPC_STAT, IPC_SET, IPC_RMID).
 
-
-def _remove_key(key):
-    try:
-        sysv_ipc.remove_shared_memory(list_segments()[key]['shmid'])
-    except (KeyError, sysv_ipc.ExistentialError):
-        pass
-
-
-_LIBC = []
+IPC_CREAT, IPC_EXCL, SHM_RDONLY = 0o1000, 0o2000, 0o10000
+IPC_RMID, IPC_SET, IPC_STAT = 0, 1, 2
+PR_SET_NAME = 15
 MADV_POPULATE_READ, MADV_POPULATE_WRITE = 22, 23
+_LIBC = []
+
+
+class _IpcPerm(ctypes.Structure):
+    """struct ipc64_perm (asm-generic/ipcbuf.h), the layout of x86_64 and aarch64 alike: 48 bytes."""
+    _fields_ = [('key', ctypes.c_int), ('uid', ctypes.c_uint), ('gid', ctypes.c_uint), ('cuid', ctypes.c_uint),
+                ('cgid', ctypes.c_uint), ('mode', ctypes.c_uint), ('seq', ctypes.c_ushort),
+                ('pad2', ctypes.c_ushort), ('unused1', ctypes.c_ulong), ('unused2', ctypes.c_ulong)]
+
+
+class _ShmidDs(ctypes.Structure):
+    """struct shmid64_ds of 64-bit Linux (x86_64 asm/shmbuf.h, aarch64 asm-generic/shmbuf.h): 112 bytes.
+    glibc passes it to the kernel unchanged on both."""
+    _fields_ = [('perm', _IpcPerm), ('segsz', ctypes.c_size_t), ('atime', ctypes.c_long),
+                ('dtime', ctypes.c_long), ('ctime', ctypes.c_long), ('cpid', ctypes.c_int),
+                ('lpid', ctypes.c_int), ('nattch', ctypes.c_ulong), ('unused4', ctypes.c_ulong),
+                ('unused5', ctypes.c_ulong)]
 
 
 def _libc():
     if not _LIBC:
+        if ctypes.sizeof(ctypes.c_void_p) != 8 or ctypes.sizeof(_ShmidDs) != 112:
+            raise SimError('this simulator knows the System V structures of 64-bit Linux only (x86_64, aarch64)')
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-        libc.shmget.argtypes = [ctypes.c_int, ctypes.c_size_t, ctypes.c_int]
-        libc.shmget.restype = ctypes.c_int
+        for name, args, result in (('shmget', [ctypes.c_int, ctypes.c_size_t, ctypes.c_int], ctypes.c_int),
+                                   ('shmat', [ctypes.c_int, ctypes.c_void_p, ctypes.c_int], ctypes.c_void_p),
+                                   ('shmdt', [ctypes.c_void_p], ctypes.c_int),
+                                   ('shmctl', [ctypes.c_int, ctypes.c_int, ctypes.c_void_p], ctypes.c_int),
+                                   ('madvise', [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int], ctypes.c_int),
+                                   ('prctl', [ctypes.c_int, ctypes.c_char_p], ctypes.c_int)):
+            function = getattr(libc, name)
+            function.argtypes, function.restype = args, result
         _LIBC.append(libc)
     return _LIBC[0]
 
 
+def _errno_error(what):
+    err = ctypes.get_errno()
+    return OSError(err, '%s: %s' % (what, os.strerror(err)))
+
+
+def _c_key(key):
+    """key_t is a signed int: keys 0x80000000 and up are negative to libc."""
+    return key - (1 << 32) if key >= 1 << 31 else key
+
+
+def shm_stat(shmid):
+    """shmctl(IPC_STAT): the segment's _ShmidDs."""
+    info = _ShmidDs()
+    if _libc().shmctl(shmid, IPC_STAT, ctypes.addressof(info)) < 0:
+        raise _errno_error('shmctl(%d, IPC_STAT)' % shmid)
+    return info
+
+
+def shm_set_owner(shmid, uid, gid):
+    """shmctl(IPC_SET) of the owner, keeping the mode."""
+    info = shm_stat(shmid)
+    info.perm.uid, info.perm.gid = uid, gid
+    if _libc().shmctl(shmid, IPC_SET, ctypes.addressof(info)) < 0:
+        raise _errno_error('shmctl(%d, IPC_SET)' % shmid)
+
+
+def shm_remove(shmid):
+    """shmctl(IPC_RMID): True when removed, False when it was already gone."""
+    if _libc().shmctl(shmid, IPC_RMID, None) < 0:
+        error = _errno_error('shmctl(%d, IPC_RMID)' % shmid)
+        if error.errno not in (errno.EINVAL, errno.EIDRM):
+            raise error
+        return False
+    return True
+
+
+def shm_get(key, size=0, flags=0):
+    """shmget; OSError with errno EEXIST or ENOENT as the kernel says."""
+    shmid = _libc().shmget(_c_key(key), size, flags)
+    if shmid < 0:
+        raise _errno_error('shmget(0x%s, %d)' % (key_hex(key), size))
+    return shmid
+
+
+class Segment:
+    """One attachment of a segment (the part of sysv_ipc.SharedMemory this simulator needs)."""
+
+    def __init__(self, shmid, readonly=False):
+        self.shmid = shmid
+        self.size = shm_stat(shmid).segsz
+        address = _libc().shmat(shmid, None, SHM_RDONLY if readonly else 0)
+        if address is None or address == (1 << 64) - 1:
+            raise _errno_error('shmat(%d)' % shmid)
+        self.address = address
+        self.readonly = readonly
+
+    @classmethod
+    def by_key(cls, key):
+        return cls(shm_get(key))
+
+    def view(self):
+        """A memoryview of the whole segment; release it (``with``) before detach()."""
+        view = memoryview((ctypes.c_ubyte * self.size).from_address(self.address)).cast('B')
+        return view.toreadonly() if self.readonly else view
+
+    def _bounds(self, offset, length):
+        if offset < 0 or length < 0 or offset + length > self.size:
+            raise ValueError('%d bytes at %d are outside a segment of %d bytes' % (length, offset, self.size))
+
+    def read(self, length=0, offset=0):
+        length = length or self.size - offset
+        self._bounds(offset, length)
+        return ctypes.string_at(self.address + offset, length)
+
+    def write(self, data, offset=0):
+        self._bounds(offset, len(data))
+        ctypes.memmove(self.address + offset, data, len(data))
+
+    def detach(self):
+        if self.address is not None:
+            _libc().shmdt(self.address)
+            self.address = None
+
+
+def _remove_key(key):
+    try:
+        shm_remove(list_segments()[key]['shmid'])
+    except KeyError:
+        pass
+
+
 def populate(memory, write=False):
     """Map a whole attachment at once (Linux 5.14+): page faults one by one cost ~1 s per 256 MiB on a VM."""
-    try:
-        _libc().madvise(memory.address, memory.size, MADV_POPULATE_WRITE if write else MADV_POPULATE_READ)
-    except (AttributeError, OSError, ctypes.ArgumentError):
-        pass  # only an optimisation: without it the first access maps pages one fault at a time
+    _libc().madvise(memory.address, memory.size, MADV_POPULATE_WRITE if write else MADV_POPULATE_READ)
+    # only an optimisation: where it fails, the first access maps pages one fault at a time
+
+
+def set_process_name(name):
+    """prctl(PR_SET_NAME): /proc/PID/comm reads 'asd' like the real server's, for pgrep -x asd."""
+    _libc().prctl(PR_SET_NAME, name.encode('ascii'))
 
 
 def create_segment(key, size, mode):
-    """shmget(IPC_CREAT|IPC_EXCL|mode) and attach. sysv_ipc would memset the new segment first, which
-    costs as much again as filling it; the kernel already hands out zeroed pages."""
-    shmid = _libc().shmget(ctypes.c_int(key - (1 << 32) if key >= 1 << 31 else key).value, size,
-                           0o1000 | 0o2000 | mode)
-    if shmid < 0:
-        err = ctypes.get_errno()
-        if err == errno.EEXIST:
-            raise sysv_ipc.ExistentialError('segment 0x%s exists' % key_hex(key))
+    """shmget(IPC_CREAT|IPC_EXCL|mode) and attach; the kernel hands out zeroed pages."""
+    try:
+        return Segment(shm_get(key, size, IPC_CREAT | IPC_EXCL | mode))
+    except OSError as exc:
+        if exc.errno == errno.EEXIST:
+            raise
         raise SimError('shmget(0x%s, %d) failed: %s; check kernel.shmmax/shmall and free memory'
-                       % (key_hex(key), size, os.strerror(err)))
-    return sysv_ipc.attach(shmid)
+                       % (key_hex(key), size, os.strerror(exc.errno)))
 
 
 def segment_crc(shmid):
     """CRC-32 of a segment's bytes; attaches read-only for the duration of the read."""
-    memory = sysv_ipc.attach(shmid, None, sysv_ipc.SHM_RDONLY)
+    memory = Segment(shmid, readonly=True)
     populate(memory)
     try:
-        with memoryview(memory) as view:
+        with memory.view() as view:
             return zlib.crc32(view) & 0xFFFFFFFF
     finally:
         memory.detach()
@@ -348,24 +463,21 @@ def build_namespace(ns, filler, shutdown):
 
     Everything is detached on return, as after a clean shutdown; the caller re-attaches to run.
     """
-    _need_sysv_ipc()
     made = []
     fingerprint = {}
     try:
         for key, size, role in namespace_layout(ns):
             try:
                 memory = create_segment(key, size, ns['mode'])
-            except sysv_ipc.ExistentialError:
+            except OSError:  # EEXIST; create_segment says other failures as a SimError
                 raise SimError('segment 0x%s already exists: run "asd_sim.py destroy --instance %d" (or ipcrm) '
                                'first' % (key_hex(key), ns['instance']))
             made.append(key)
             try:
                 populate(memory, write=True)
-                if ns['uid'] != memory.uid:
-                    memory.uid = ns['uid']
-                if ns['gid'] != memory.gid:
-                    memory.gid = ns['gid']
-                with memoryview(memory) as view:
+                if (ns['uid'], ns['gid']) != (os.geteuid(), os.getegid()):
+                    shm_set_owner(memory.shmid, ns['uid'], ns['gid'])
+                with memory.view() as view:
                     filler.fill(view, key)
                     _write_header(view, ns, role, shutdown)
                     fingerprint[key_hex(key)] = {'size': size, 'crc': zlib.crc32(view) & 0xFFFFFFFF}
@@ -398,7 +510,53 @@ def state_path(state_dir, instance):
 
 
 def default_state_dir():
-    return os.environ.get('ASD_SIM_STATE') or DEFAULT_STATE_DIR
+    return setting('ASD_SIM_STATE') or DEFAULT_STATE_DIR
+
+
+def read_sysconfig(path=None):
+    """{KEY: VALUE} of the host's /etc/sysconfig/aerospike ($ASD_SIM_SYSCONFIG), {} when there is none.
+
+    KEY=VALUE lines as systemd's EnvironmentFile reads them: blank lines and # comments are skipped,
+    an optional 'export ' is dropped, one pair of surrounding quotes is removed.
+    """
+    path = path or os.environ.get('ASD_SIM_SYSCONFIG') or SYSCONFIG
+    try:
+        with open(path) as handle:
+            lines = handle.read().splitlines()
+    except (IOError, OSError):
+        return {}
+    out = {}
+    for line in lines:
+        line = line.strip()
+        if line.startswith('export '):
+            line = line[len('export '):].lstrip()
+        name, equals, value = line.partition('=')
+        name, value = name.strip(), value.strip()
+        if not equals or not name or name.startswith('#'):
+            continue
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in '"\'':
+            value = value[1:-1]
+        out[name] = value
+    return out
+
+
+def setting(name, default=None):
+    """An ASD_SIM_* setting: from the environment, else from the host's settings file, else default."""
+    value = os.environ.get(name) or read_sysconfig().get(name)
+    return value if value else default
+
+
+def float_setting(name, default, minimum=0.0):
+    value = setting(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        raise SimError('%s=%r: give a number of at least %g' % (name, value, minimum))
+    return number
 
 
 def load_state(state_dir, instance, required=True):
@@ -481,6 +639,25 @@ def daemon_pid(state):
     return pid
 
 
+def systemd_unit():
+    """The systemd service running this process ('aerospike.service'), or None when systemd did not start it.
+
+    systemd sets INVOCATION_ID for what it runs; the unit is the last '.service' in /proc/self/cgroup.
+    """
+    if not os.environ.get('INVOCATION_ID'):
+        return None
+    try:
+        with open('/proc/self/cgroup') as handle:
+            lines = handle.read().splitlines()
+    except (IOError, OSError):
+        return None
+    for line in lines:
+        for part in reversed(line.split(':', 2)[-1].split('/')):
+            if part.endswith('.service'):
+                return part
+    return None
+
+
 def _pid_file(state_dir, instance):
     return os.path.join(state_dir, 'asd-%d.pid' % instance)
 
@@ -495,24 +672,76 @@ def _remove_quietly(path):
 # ----------------------------------------------------------------------------------------------
 # the Aerospike log
 
-class AsdLog:
-    """Appends lines shaped like Aerospike's: ``Nov 25 2026 10:11:12 GMT: INFO (ctx): (file.c:n) msg``."""
+def describe_sinks(sinks):
+    """'/var/log/aerospike/aerospike.log', 'the console (stdout: the journal under systemd)', or both."""
+    sinks = [sinks] if isinstance(sinks, str) else sinks
+    return ' and '.join('the console (stdout: the journal under systemd)' if sink is CONSOLE else sink
+                        for sink in sinks)
 
-    def __init__(self, path):
-        self.path = path
-        _ensure_dir(os.path.dirname(os.path.abspath(path)))
-        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+class AsdLog:
+    """Writes lines shaped like Aerospike's: ``Nov 25 2026 10:11:12 GMT: INFO (ctx): (file.c:n) msg``.
+
+    sinks: a file path, or a list of file paths and CONSOLE (stdout, one write per line, so every
+    line reaches the journal as it is logged).
+    """
+
+    def __init__(self, sinks):
+        self.sinks = [sinks] if isinstance(sinks, str) else list(sinks)
+        self.fds = []
+        for sink in self.sinks:
+            if sink is CONSOLE:
+                self.fds.append(None)
+                continue
+            _ensure_dir(os.path.dirname(os.path.abspath(sink)))
+            self.fds.append(os.open(sink, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
 
     def line(self, level, context, where, message):
         now = time.gmtime()
         stamp = '%s %02d %d %02d:%02d:%02d GMT' % (MONTHS[now.tm_mon - 1], now.tm_mday, now.tm_year,
                                                    now.tm_hour, now.tm_min, now.tm_sec)
-        os.write(self.fd, ('%s: %s (%s): (%s) %s\n' % (stamp, level, context, where, message)).encode('utf-8'))
+        data = ('%s: %s (%s): (%s) %s\n' % (stamp, level, context, where, message)).encode('utf-8')
+        for fd in self.fds:
+            if fd is not None:
+                os.write(fd, data)
+                continue
+            try:
+                os.write(1, data)
+            except OSError:
+                pass  # nobody reads the console any more (EPIPE): like asd, carry on
 
     def close(self):
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
+        for fd in self.fds:
+            if fd is not None:
+                os.close(fd)
+        self.fds = []
+
+
+def config_log_sinks(text):
+    """The sinks of aerospike.conf's ``logging`` stanza: CONSOLE for ``console {``, the path for
+    ``file PATH {`` (other sinks are ignored). No logging stanza: the console."""
+    tokens = re.findall(r'[{}]|[^\s{}]+', re.sub(r'#[^\n]*', '', text))
+    sinks, depth, in_logging = [], 0, False
+    for at, token in enumerate(tokens):
+        following = tokens[at + 1:at + 3]
+        if token in '{}':
+            depth += 1 if token == '{' else -1
+            in_logging = in_logging and depth > 0
+        elif depth == 0 and token == 'logging' and following[:1] == ['{']:
+            in_logging = True
+        elif in_logging and depth == 1 and token == 'console' and following[:1] == ['{']:
+            sinks.append(CONSOLE)
+        elif in_logging and depth == 1 and token == 'file' and following[1:] == ['{']:
+            sinks.append(following[0])
+    return sinks or [CONSOLE]
+
+
+def read_config_log_sinks(path):
+    try:
+        with open(path) as handle:
+            return config_log_sinks(handle.read())
+    except (IOError, OSError) as exc:
+        raise SimError('cannot read the configuration file %s: %s' % (path, exc.strerror or exc))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -522,7 +751,6 @@ def create_instance(state_dir, instance, namespaces, size, stages=None, sindex_s
                     mode=0o666, seed=None, version=None, build=None, stripe_size=DEFAULT_STRIPE_SIZE,
                     sindex_stage_size=DEFAULT_SINDEX_STAGE_SIZE):
     """Make the segments a clean shutdown leaves (spec 14.4) and record their fingerprint."""
-    _need_sysv_ipc()
     base_version, version_build = parse_version(DEFAULT_BASE_VERSION if version is None else version)
     build = build or version_build or DEFAULT_BUILD
     plan = plan_namespaces(instance, list(namespaces), size, stages, sindex_stages, stripes, base_version, uid, gid,
@@ -582,7 +810,6 @@ def compare_fingerprint(expected, segments=None):
 
 def verify_instance(state_dir, instance):
     """Compare the segments with the last clean-stop fingerprint (or, while running, the one taken at start)."""
-    _need_sysv_ipc()
     state = load_state(state_dir, instance)
     running = daemon_pid(state) is not None
     expected = state.get('running_fingerprint') if running else state.get('fingerprint')
@@ -607,7 +834,6 @@ def verify_instance(state_dir, instance):
 
 def destroy_instance(state_dir, instance):
     """Remove the instance's unattached segments, its state and pid file."""
-    _need_sysv_ipc()
     with _Locked(state_dir, instance):
         state = load_state(state_dir, instance, required=False)
         pid = daemon_pid(state)
@@ -619,11 +845,8 @@ def destroy_instance(state_dir, instance):
             if info['nattch']:
                 kept.append('0x%s (%d attached)' % (key_hex(key), info['nattch']))
                 continue
-            try:
-                sysv_ipc.remove_shared_memory(info['shmid'])
+            if shm_remove(info['shmid']):
                 removed.append(key_hex(key))
-            except sysv_ipc.ExistentialError:
-                pass
         _remove_quietly(state_path(state_dir, instance))
         _remove_quietly(_pid_file(state_dir, instance))
         if state and (state.get('daemon') or {}).get('pid_file'):
@@ -656,12 +879,13 @@ class Daemon:
     """One running simulated asd: decides warm/cold per namespace, holds the segments, stops cleanly."""
 
     def __init__(self, state_dir, instance, log_path, cold_rate, cluster_dir=None, node_id=None, pid_file=None,
-                 cold_start=False, notify_fd=None):
+                 cold_start=False, notify_fd=None, shutdown_delay=0.0):
         self.state_dir = state_dir
         self.instance = instance
-        self.log = AsdLog(log_path)
+        self.log = AsdLog(log_path)  # a file, or a list of sinks (file paths and CONSOLE)
         self.log_path = log_path
         self.cold_rate = float(cold_rate)
+        self.shutdown_delay = shutdown_delay
         self.cluster_dir = cluster_dir
         self.node_id = node_id
         self.pid_file = pid_file or _pid_file(state_dir, instance)
@@ -719,7 +943,8 @@ class Daemon:
         info = {'node_id': self.node_id, 'pid': os.getpid(), 'instance': self.instance,
                 'started_at': self.started_at, 'start_kind': start_kind,
                 'namespaces': [ns['name'] for ns in (self.state or {}).get('namespaces', [])],
-                'build': self.build, 'ready': ready, 'running': running}
+                'build': self.build, 'ready': ready, 'running': running,
+                'log': _sinks_json(self.log_path), 'unit': systemd_unit()}
         path = self._cluster_file('json')
         tmp = '%s.%d.tmp' % (path, os.getpid())
         with open(tmp, 'w') as handle:
@@ -765,7 +990,7 @@ class Daemon:
                 return False, 'segment 0x%s has size %d, the clean shutdown left %d' % (
                     key_hex(key), info['size'], want['size'])
         base = segments[layout[0][0]]
-        memory = sysv_ipc.attach(base['shmid'], None, sysv_ipc.SHM_RDONLY)
+        memory = Segment(base['shmid'], readonly=True)
         try:
             version, shutdown = struct.unpack('<II', memory.read(8, 0))
         finally:
@@ -778,7 +1003,7 @@ class Daemon:
         # Attach for good while checking the content: mapping a segment twice costs twice the page faults.
         for key, _size, role in layout:
             memory = self._attach(key)
-            with memoryview(memory) as view:
+            with memory.view() as view:
                 crc = self.crcs[key] = zlib.crc32(view) & 0xFFFFFFFF
             if crc != expected[key_hex(key)]['crc']:
                 self._detach(layout)
@@ -797,7 +1022,7 @@ class Daemon:
             self.crcs.pop(key, None)
 
     def _attach(self, key):
-        memory = sysv_ipc.SharedMemory(key)
+        memory = Segment.by_key(key)
         populate(memory, write=True)
         self.attached[key] = memory
         return memory
@@ -855,7 +1080,7 @@ class Daemon:
         out = {}
         for key, memory in sorted(self.attached.items()):
             if keys is None or key in keys or key not in self.crcs:
-                with memoryview(memory) as view:
+                with memory.view() as view:
                     self.crcs[key] = zlib.crc32(view) & 0xFFFFFFFF
             out[key_hex(key)] = {'size': memory.size, 'crc': self.crcs[key]}
         return out
@@ -875,7 +1100,7 @@ class Daemon:
             other = daemon_pid(state)
             if other and other != pid:
                 raise SimError('instance %d is already running (pid %d)' % (self.instance, other))
-            state['daemon'] = {'pid': pid, 'starttime': starttime, 'pid_file': self.pid_file, 'log': self.log_path,
+            state['daemon'] = {'pid': pid, 'starttime': starttime, 'pid_file': self.pid_file, 'log': _sinks_json(self.log_path),
                                'started_at': self.started_at, 'cluster_dir': self.cluster_dir,
                                'node_id': self.node_id, 'ready': False}
         self.state = update_state(self.state_dir, self.instance, claim)
@@ -944,10 +1169,12 @@ class Daemon:
     def shutdown(self):
         kind = (self.state.get('last_start') or {}).get('kind')
         self.log.line('INFO', 'as', 'signal.c:159', 'SIGTERM received, shutting down Aerospike Enterprise Edition '
-                      'build %s os debian12 arch x86_64 sha 0000000' % self.build)
+                      'build %s os debian12 arch %s sha 0000000' % (self.build, os.uname()[4]))
         self.log.line('INFO', 'as', 'as.c:441', 'initiating clean shutdown ...')
         # Heartbeats stop first (5.3+), so the node leaves the cluster before the flush.
         self._leave_cluster(kind)
+        # ASD_SIM_SHUTDOWN_DELAY: the flush takes this long; a SIGKILL meanwhile leaves the index unclean.
+        time.sleep(self.shutdown_delay)
         for ns in self.state['namespaces']:
             self._set_shutdown_flag(ns, 1)
         fingerprint = self._fingerprint_attached()
@@ -986,6 +1213,12 @@ class Daemon:
         return 0
 
 
+def _sinks_json(sinks):
+    if isinstance(sinks, str):
+        return sinks
+    return ['console' if sink is CONSOLE else sink for sink in sinks]
+
+
 def _close_fds(keep):
     try:
         limit = os.sysconf('SC_OPEN_MAX')
@@ -1000,58 +1233,56 @@ def _close_fds(keep):
 
 
 def start_instance(state_dir, instance=0, cold_rate=None, log_path=None, foreground=False, cluster_dir=None,
-                   node_id=None, pid_file=None, cold_start=False):
-    """Start asd for an instance and return once startup completed (dict) or failed (SimError)."""
-    _need_sysv_ipc()
+                   node_id=None, pid_file=None, cold_start=False, log_sinks=None):
+    """Start asd for an instance and return once startup completed (dict) or failed (SimError).
+
+    foreground runs the daemon in this process (``asd --fgdaemon``) and returns once it exited.
+    log_sinks (Aerospike's command line: the config file's sinks) replaces log_path and ASD_SIM_LOG.
+    """
     state = load_state(state_dir, instance)
     pid = daemon_pid(state)
     if pid:
         return {'ok': True, 'already_running': True, 'pid': pid, 'start': state.get('last_start')}
-    cold_rate = float(cold_rate or os.environ.get('ASD_SIM_COLD_RATE') or DEFAULT_COLD_RATE)
-    if cold_rate <= 0:
-        raise SimError('--cold-rate must be a positive number of bytes per second')
-    log_path = os.path.abspath(log_path or os.environ.get('ASD_SIM_LOG') or os.path.join(state_dir, 'aerospike.log'))
-    cluster_dir = cluster_dir or os.environ.get('ASD_SIM_CLUSTER_DIR') or None
-    node_id = node_id or os.environ.get('ASD_SIM_NODE_ID') or None
+    settings = _start_settings(state_dir, cold_rate, log_path, cluster_dir, node_id, log_sinks)
     state_dir = os.path.abspath(state_dir)
     pid_file = os.path.abspath(pid_file) if pid_file else None
-    if cluster_dir and not node_id:
-        raise SimError('--cluster-dir needs --node-id (or ASD_SIM_NODE_ID)')
-    cluster_dir = os.path.abspath(cluster_dir) if cluster_dir else None
 
     def daemon(notify_fd):
-        return Daemon(state_dir, instance, log_path, cold_rate, cluster_dir, node_id, pid_file, cold_start,
-                      notify_fd)
+        return Daemon(state_dir, instance, settings['log'], settings['cold_rate'], settings['cluster_dir'],
+                      settings['node_id'], pid_file, cold_start, notify_fd, settings['shutdown_delay'])
 
     if foreground:
-        status = daemon(None).run()
-        if status:
-            raise SimError('startup failed; see %s' % log_path)
+        if daemon(None).run():
+            raise SimError('startup failed; see %s' % describe_sinks(settings['log']))
         return {'ok': True, 'foreground': True}
+    return _daemonize(daemon, settings['log'])
+
+
+def _start_settings(state_dir, cold_rate, log_path, cluster_dir, node_id, log_sinks):
+    """Arguments first, then the ASD_SIM_* settings (environment, then /etc/sysconfig/aerospike)."""
+    cold_rate = float(cold_rate or setting('ASD_SIM_COLD_RATE') or DEFAULT_COLD_RATE)
+    if cold_rate <= 0:
+        raise SimError('--cold-rate must be a positive number of bytes per second')
+    if log_sinks is None:
+        log = os.path.abspath(log_path or setting('ASD_SIM_LOG') or os.path.join(state_dir, 'aerospike.log'))
+    else:
+        log = [sink if sink is CONSOLE else os.path.abspath(sink) for sink in log_sinks]
+    cluster_dir = cluster_dir or setting('ASD_SIM_CLUSTER_DIR')
+    node_id = node_id or setting('ASD_SIM_NODE_ID')
+    if cluster_dir and not node_id:
+        raise SimError('--cluster-dir needs --node-id (or ASD_SIM_NODE_ID)')
+    return {'cold_rate': cold_rate, 'log': log, 'cluster_dir': os.path.abspath(cluster_dir) if cluster_dir else None,
+            'node_id': node_id, 'shutdown_delay': float_setting('ASD_SIM_SHUTDOWN_DELAY', 0.0)}
+
+
+def _daemonize(daemon, log):
+    """Double-fork the daemon (new session) and wait for its word that startup completed or failed."""
+    files = [log] if isinstance(log, str) else [sink for sink in log if sink is not CONSOLE]
     read_fd, write_fd = os.pipe()
     first = os.fork()
     if first == 0:  # pragma: no cover - runs in the child
-        status = 1
-        try:
-            os.close(read_fd)
-            os.setsid()
-            if os.fork():
-                os._exit(0)
-            os.chdir('/')
-            if write_fd < 3:
-                write_fd = fcntl.fcntl(write_fd, fcntl.F_DUPFD, 3)
-            null = os.open(os.devnull, os.O_RDWR)
-            os.dup2(null, 0)
-            os.dup2(null, 1)
-            err = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            os.dup2(err, 2)  # tracebacks, if any, end up next to the log lines
-            _close_fds([write_fd])
-            status = daemon(write_fd).run()
-        except BaseException:  # pylint: disable=broad-except
-            import traceback
-            traceback.print_exc()
-        finally:
-            os._exit(status)
+        os.close(read_fd)
+        _daemon_child(daemon, write_fd, files[0] if files else os.devnull)
     os.close(write_fd)
     os.waitpid(first, 0)
     chunks = []
@@ -1063,11 +1294,35 @@ def start_instance(state_dir, instance=0, cold_rate=None, log_path=None, foregro
     os.close(read_fd)
     text = b''.join(chunks).decode('utf-8', 'replace').strip()
     if not text:
-        raise SimError('asd exited during startup without a word; see %s' % log_path)
+        raise SimError('asd exited during startup without a word; see %s' % describe_sinks(log))
     reply = json.loads(text.splitlines()[0])
     if not reply.get('ok'):
-        raise SimError('startup failed: %s (log: %s)' % (reply.get('message'), log_path))
+        raise SimError('startup failed: %s (log: %s)' % (reply.get('message'), describe_sinks(log)))
     return reply
+
+
+def _daemon_child(daemon, write_fd, err_path):  # pragma: no cover - runs in the child
+    status = 1
+    try:
+        os.setsid()
+        if os.fork():
+            os._exit(0)
+        os.chdir('/')
+        if write_fd < 3:
+            write_fd = fcntl.fcntl(write_fd, fcntl.F_DUPFD, 3)
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(null, 1)  # the console sink of a daemonized asd goes nowhere, as the real one's
+        _ensure_dir(os.path.dirname(err_path))
+        err = os.open(err_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        os.dup2(err, 2)  # tracebacks, if any, end up next to the log lines
+        _close_fds([write_fd])
+        status = daemon(write_fd).run()
+    except BaseException:  # pylint: disable=broad-except
+        import traceback
+        traceback.print_exc()
+    finally:
+        os._exit(status)
 
 
 def stop_instance(state_dir, instance=0, timeout=DEFAULT_STOP_TIMEOUT):
@@ -1117,7 +1372,9 @@ def _mode(text):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog='asd_sim.py', description='Simulated Aerospike asd with real shared memory')
+    parser = argparse.ArgumentParser(prog='asd_sim.py', description='Simulated Aerospike asd with real shared memory',
+                                     epilog="Aerospike's own command line also works: asd_sim.py [--cold-start] "
+                                     '--config-file FILE --fgdaemon (sim/README.md)')
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument('--state-dir', default=None, help='default: $ASD_SIM_STATE or %s' % DEFAULT_STATE_DIR)
     common.add_argument('--instance', type=int, default=0)
@@ -1162,6 +1419,41 @@ def build_parser():
     return parser
 
 
+def aerospike_parser():
+    parser = argparse.ArgumentParser(prog='asd', description="Aerospike's own command line, as aerospike.service "
+                                     'runs it: asd $ASD_OPTIONS --config-file $ASD_CONFIG_FILE --fgdaemon')
+    parser.add_argument('--config-file', default=DEFAULT_CONFIG_FILE,
+                        help='read for its logging sinks only (default %s)' % DEFAULT_CONFIG_FILE)
+    parser.add_argument('--fgdaemon', action='store_true', help='run in the foreground, as systemd wants')
+    parser.add_argument('--foreground', action='store_true', help='the same as --fgdaemon')
+    parser.add_argument('--cold-start', action='store_true', help='rebuild the index even if it is intact')
+    parser.add_argument('--instance', type=int, default=0)
+    return parser
+
+
+def aerospike_main(argv):
+    """``asd [--cold-start] [--instance N] [--config-file F] [--fgdaemon|--foreground]``.
+
+    In the foreground: exit 0 after a clean shutdown (SIGTERM), 1 when startup failed. Without
+    --fgdaemon it daemonizes and exits 0 once startup completed. State comes from ASD_SIM_STATE.
+    """
+    args = aerospike_parser().parse_args(argv)
+    foreground = args.fgdaemon or args.foreground
+    try:
+        sinks = read_config_log_sinks(args.config_file)
+        state_dir = default_state_dir()
+        running = daemon_pid(load_state(state_dir, args.instance))
+        if running:
+            raise SimError('asd instance %d is already running (pid %d)' % (args.instance, running))
+        if foreground:
+            set_process_name('asd')
+        start_instance(state_dir, args.instance, foreground=foreground, cold_start=args.cold_start, log_sinks=sinks)
+    except SimError as exc:
+        sys.stderr.write('asd: %s\n' % exc)
+        return 1
+    return 0
+
+
 def _describe_start(start):
     if not start:
         return 'never started'
@@ -1172,6 +1464,9 @@ def _describe_start(start):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0].startswith('-') and argv[0] not in ('-h', '--help'):
+        return aerospike_main(argv)
     args = build_parser().parse_args(argv)
     state_dir = args.state_dir or default_state_dir()
     out = sys.stdout

@@ -1,8 +1,16 @@
+#!/bin/sh
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, fastrestart.aerospike maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The simulated ``asinfo`` of a fleet host (see sim/README.md, "Simulated fleet").
+# A host runs a verbatim copy as /usr/bin/asinfo: sh runs the exec line below, Python reads it as the
+# start of the docstring. (ansible-test's shebang rule refuses #!/usr/bin/python3 outside modules,
+# and the hosts have no /usr/bin/python.)
+""":"
+exec /usr/bin/python3 "$0" "$@"
+":"
+
+The simulated ``asinfo`` of a fleet host (see sim/README.md, "Simulated fleet").
 
 It answers the info commands that the roles use with the exact values, error strings, output
 shaping and exit codes of ../shared/design/asinfo.md, for the server version that the local
@@ -11,8 +19,10 @@ simulated asd processes that share one cluster folder (env ASD_SIM_CLUSTER_DIR):
 
 - ``nodes/<id>.lock`` is flocked by a running asd and ``nodes/<id>.json`` describes it
   (pid, started_at, namespaces, build, ready). Members are the nodes whose lock is held and whose
-  json says ready. The local node is env ASD_SIM_NODE_ID; when it is not a member, asinfo prints
-  the connection error, as the real one does while asd is down or still loading.
+  json says ready. The local node is ASD_SIM_NODE_ID; when it is not a member, asinfo prints
+  the connection error, as the real one does while asd is down or still loading. The lock is the
+  kernel's (flock), so this holds wherever asd runs: daemonized, or in the foreground under
+  systemd, in any PID namespace.
 - ``state.json`` (under ``state.lock``) holds the cluster key, the time of the last rebalance
   and the nodes whose quiesce that rebalance applied. A rebalance happens when membership changes
   (a node joins, leaves or restarts) or on the principal's ``recluster:``; migrations then run
@@ -20,7 +30,9 @@ simulated asd processes that share one cluster folder (env ASD_SIM_CLUSTER_DIR):
 - ``quiesce/<id>.json`` holds a node's pending quiesce, tied to that asd's pid and start time,
   so a restarted asd comes back un-quiesced.
 
-Standard library only.
+ASD_SIM_* settings come from the environment, else from the host's /etc/sysconfig/aerospike (the
+unit's EnvironmentFile; $ASD_SIM_SYSCONFIG names another file), so asinfo over ssh needs no
+wrapper. Standard library only.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -34,6 +46,7 @@ import json
 import math
 import os
 import random
+import socket
 import sys
 import tempfile
 import time
@@ -43,12 +56,50 @@ __metaclass__ = type
 PARTITIONS = 4096
 DEFAULT_BUILD = '7.1.0.0'
 DEFAULT_MIGRATION_SECONDS = 3.0
+SYSCONFIG = '/etc/sysconfig/aerospike'
+JOURNAL_SOCKET = '/run/systemd/journal/socket'
 
 # Values must be sent bare on 5.0-7.0; commands must carry their colon there.
 VALUES = ('statistics', 'status', 'build', 'node', 'namespaces', 'services', 'version', 'edition',
           'peers-clear-std', 'cluster-name')
 COMMANDS = ('cluster-stable', 'quiesce', 'quiesce-undo', 'recluster', 'latencies')
 LATENCY_HISTS = ('read', 'write', 'udf', 'batch-sub-read', 'batch-sub-write', 'batch-sub-udf', 'pi-query', 'si-query')
+
+
+# ----------------------------------------------------------------------------------------------
+# settings
+
+def read_sysconfig(path=None):
+    """{KEY: VALUE} of the host's /etc/sysconfig/aerospike ($ASD_SIM_SYSCONFIG), {} when there is none.
+
+    The same reading as sim/asd_sim.py's (each script stands alone on a host): KEY=VALUE lines,
+    blank lines and # comments skipped, an optional 'export ' dropped, one pair of quotes removed.
+    """
+    path = path or os.environ.get('ASD_SIM_SYSCONFIG') or SYSCONFIG
+    try:
+        with open(path) as handle:
+            lines = handle.read().splitlines()
+    except (IOError, OSError):
+        return {}
+    out = {}
+    for line in lines:
+        line = line.strip()
+        if line.startswith('export '):
+            line = line[len('export '):].lstrip()
+        name, equals, value = line.partition('=')
+        name, value = name.strip(), value.strip()
+        if not equals or not name or name.startswith('#'):
+            continue
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in '"\'':
+            value = value[1:-1]
+        out[name] = value
+    return out
+
+
+def setting(name, default=None):
+    """An ASD_SIM_* setting: from the environment, else from the host's settings file, else default."""
+    value = os.environ.get(name) or read_sysconfig().get(name)
+    return value if value else default
 
 
 # ----------------------------------------------------------------------------------------------
@@ -153,7 +204,7 @@ class Cluster(object):
             if info and info.get('ready') and flocked(os.path.join(cluster_dir, 'nodes', node_id + '.lock')):
                 self.members[node_id] = info
         if migration_seconds is None:
-            migration_seconds = os.environ.get('ASD_SIM_MIGRATION_SECONDS')
+            migration_seconds = setting('ASD_SIM_MIGRATION_SECONDS')
         if migration_seconds is None:
             migration_seconds = (_load_json(os.path.join(cluster_dir, 'config.json'), {}) or {}).get('migration_seconds')
         self.migration_seconds = float(DEFAULT_MIGRATION_SECONDS if migration_seconds is None else migration_seconds)
@@ -251,16 +302,39 @@ def _params(text):
     return params
 
 
-def _asd_log(context, message):
-    path = os.environ.get('ASD_SIM_LOG')
-    if not path:
-        return
+def _asd_log(info, context, message):
+    """A line in the local asd's log: ASD_SIM_LOG when set, else the sinks asd reports in its node json
+    (files; 'console' under systemd goes to the journal, as a line of asd's unit)."""
     stamp = time.strftime('%b %d %Y %H:%M:%S GMT', time.gmtime())
+    where = {'info': 'thr_info.c:1018', 'clustering': 'clustering.c:5430'}[context]
+    line = '%s: INFO (%s): (%s) %s' % (stamp, context, where, message)
+    sinks = setting('ASD_SIM_LOG') or info.get('log') or []
+    for sink in [sinks] if isinstance(sinks, str) else sinks:
+        if sink != 'console':
+            _append_line(sink, line)
+        elif info.get('unit'):
+            journal_send(line, info['unit'])
+
+
+def _append_line(path, line):
     try:
         with open(path, 'a') as handle:
-            handle.write('%s: INFO (%s): (%s) %s\n' % (stamp, context, {'info': 'thr_info.c:1018', 'clustering': 'clustering.c:5430'}[context], message))
+            handle.write(line + '\n')
     except (IOError, OSError):
         pass
+
+
+def journal_send(message, unit, path=JOURNAL_SOCKET):
+    """One journal entry that ``journalctl -u UNIT`` shows: root may name the unit in OBJECT_SYSTEMD_UNIT
+    (journald's native protocol; asd's own stdout is a socket that no other process can open)."""
+    fields = 'MESSAGE=%s\nSYSLOG_IDENTIFIER=asd\nOBJECT_SYSTEMD_UNIT=%s\n' % (message.replace('\n', ' '), unit)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        sock.sendto(fields.encode('utf-8'), path)
+    except (IOError, OSError):
+        pass  # no journal here
+    finally:
+        sock.close()
 
 
 class Server(object):
@@ -466,7 +540,7 @@ class Server(object):
         if self.info.get('stay_quiesced') and self.version >= (5, 2):
             return self.err('permanently-quiesced', 'permanently quiesced', 22)
         self.cluster.set_quiesce(self.node_id, True)
-        _asd_log('info', 'quiesced this node')
+        _asd_log(self.info, 'info', 'quiesced this node')
         return 'ok'
 
     def cmd_quiesce_undo(self, _text):
@@ -476,7 +550,7 @@ class Server(object):
         if self.info.get('stay_quiesced') and self.version >= (5, 2):
             return 'ignored-permanently-quiesced'
         self.cluster.set_quiesce(self.node_id, False)
-        _asd_log('info', 'un-quiesced this node')
+        _asd_log(self.info, 'info', 'un-quiesced this node')
         return 'ok'
 
     def cmd_recluster(self, _text):
@@ -484,7 +558,7 @@ class Server(object):
         if cluster.principal() != self.node_id:
             return 'ignored-by-non-principal'
         cluster.rebalance(migrate=False)
-        _asd_log('clustering', 'recluster: triggered - principal %s' % node_hex(self.node_id, self.info))
+        _asd_log(self.info, 'clustering', 'recluster: triggered - principal %s' % node_hex(self.node_id, self.info))
         return 'ok'
 
     def cmd_latencies(self, _text):
@@ -574,11 +648,12 @@ def main(argv=None, out=None):
     if args.version:
         out.write('asinfo (sim/asinfo.py, simulated)\n')
         return 0
-    cluster_dir = os.environ.get('ASD_SIM_CLUSTER_DIR')
-    node_id = os.environ.get('ASD_SIM_NODE_ID')
+    cluster_dir = setting('ASD_SIM_CLUSTER_DIR')
+    node_id = setting('ASD_SIM_NODE_ID')
     if not cluster_dir or not node_id:
-        sys.stderr.write('asinfo (simulated): ASD_SIM_CLUSTER_DIR and ASD_SIM_NODE_ID are not set; run the '
-                         '/usr/local/bin/asinfo of a sim/fleet.py host, which sets them\n')
+        sys.stderr.write('asinfo (simulated): ASD_SIM_CLUSTER_DIR and ASD_SIM_NODE_ID are not set, neither in the '
+                         'environment nor in %s; run asinfo on a sim/fleet.py host, which sets them\n'
+                         % (os.environ.get('ASD_SIM_SYSCONFIG') or SYSCONFIG))
         return 1
     name, port, tls_name = _seed(args.host, args.port)
     requests = [args.value] if args.value is not None else ['node', 'statistics', 'features', 'cluster-name',

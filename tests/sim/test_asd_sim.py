@@ -11,9 +11,13 @@ started (by pid) and every segment it made.
 from __future__ import absolute_import, division, print_function
 
 import fcntl
+import importlib.util
 import json
 import os
+import select
+import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -27,7 +31,11 @@ __metaclass__ = type
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SIM = os.path.join(ROOT, 'sim', 'asd_sim.py')
+ASINFO = os.path.join(ROOT, 'sim', 'asinfo.py')
+HOST = os.path.join(ROOT, 'sim', 'host')
+HELPER = os.path.join(HOST, 'usr', 'bin', 'asd-systemd-helper')
 MIB = 1 << 20
+NO_SYSCONFIG = '/nonexistent/sysconfig/aerospike'  # keeps a machine's own /etc/sysconfig/aerospike out
 
 
 def segments():
@@ -83,10 +91,18 @@ class Sim:
         self.state_dir = str(state_dir)
         self.log = os.path.join(self.state_dir, 'aerospike.log')
         self.pids = set()
+        self.python = [sys.executable]
+
+    def env(self, **settings):
+        """The environment without the caller's ASD_SIM_* settings, plus these."""
+        env = dict((k, v) for k, v in os.environ.items() if not k.startswith('ASD_SIM_'))
+        env['ASD_SIM_SYSCONFIG'] = NO_SYSCONFIG
+        env.update(settings)
+        return env
 
     def run(self, *args, **kwargs):
-        env = dict((k, v) for k, v in os.environ.items() if not k.startswith('ASD_SIM_'))
-        cmd = [sys.executable, SIM] + list(args) + ['--state-dir', self.state_dir]
+        env = self.env()
+        cmd = self.python + [SIM] + list(args) + ['--state-dir', self.state_dir]
         result = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
                                 timeout=kwargs.pop('timeout', 60), env=env, check=False)
         self._track()
@@ -342,7 +358,7 @@ def test_cluster_presence_follows_the_daemon(sim, tmp_path):
 def test_foreground_start_and_environment_settings(sim, tmp_path):
     create_small(sim)
     log = str(tmp_path / 'asd.log')
-    env = dict(os.environ, ASD_SIM_STATE=sim.state_dir, ASD_SIM_LOG=log, ASD_SIM_COLD_RATE=str(1 << 30))
+    env = sim.env(ASD_SIM_STATE=sim.state_dir, ASD_SIM_LOG=log, ASD_SIM_COLD_RATE=str(1 << 30))
     proc = subprocess.Popen([sys.executable, SIM, 'start', '--foreground', '--cold-start'], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -401,3 +417,259 @@ def test_index_put_back_byte_for_byte_restarts_warm(sim):
     assert verify.returncode == 1 and 'segment 0xa2001100 content differs' in verify.stdout
     assert 'the fingerprint taken when asd started' in verify.stdout
     sim.ok('stop')
+
+
+# ----------------------------------------------------------------------------------------------
+# the host's asd: bare python3, Aerospike's command line under systemd, settings file, host files
+
+def load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def bare_python():
+    """Debian's /usr/bin/python3 as the hosts have it, without sysv_ipc (-S hides one installed here)."""
+    if not os.path.exists('/usr/bin/python3'):
+        pytest.skip('no /usr/bin/python3 on this machine')
+    has = subprocess.run(['/usr/bin/python3', '-c', 'import sysv_ipc'], stderr=subprocess.DEVNULL, check=False)
+    return ['/usr/bin/python3'] + (['-S'] if has.returncode == 0 else [])
+
+
+def write(path, text):
+    with open(str(path), 'w') as handle:
+        handle.write(text)
+    return str(path)
+
+
+CONSOLE_CONF = 'logging {\n\tconsole {\n\t\tcontext any info\n\t}\n}\n'
+
+
+class Asd:
+    """``asd [options] --config-file F --fgdaemon`` in the foreground, as aerospike.service runs it."""
+
+    def __init__(self, sim, conf, options=(), python=None, **env):
+        self.sim = sim
+        cmd = (python or [sys.executable]) + [SIM] + list(options) + ['--config-file', conf, '--fgdaemon']
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=sim.env(**env))
+        self.out = b''
+
+    def wait_for(self, text, timeout=20):
+        """Read stdout (the journal's view) until text shows up; returns everything read so far."""
+        deadline = time.time() + timeout
+        while text.encode() not in self.out:
+            assert time.time() < deadline and self.proc.poll() is None, (self.out, self.proc.stderr.read())
+            if select.select([self.proc.stdout], [], [], 0.1)[0]:
+                self.out += os.read(self.proc.stdout.fileno(), 65536)
+        return self.out.decode()
+
+    def finish(self, sig=signal.SIGTERM, timeout=20):
+        """Signal asd, wait for it: (exit status, all its stdout, stderr)."""
+        self.proc.send_signal(sig)
+        out, err = self.proc.communicate(timeout=timeout)
+        return self.proc.returncode, (self.out + out).decode(), err.decode()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+
+@pytest.fixture
+def asd(sim):
+    started = []
+
+    def start(*args, **kwargs):
+        started.append(Asd(sim, *args, **kwargs))
+        return started[-1]
+    yield start
+    for item in started:
+        item.kill()
+
+
+def test_a_bare_python3_runs_asd_without_sysv_ipc(sim, tmp_path):
+    sim.python = bare_python()
+    assert subprocess.run(sim.python + ['-c', 'import sysv_ipc'], stderr=subprocess.DEVNULL,
+                          check=False).returncode != 0
+    create_small(sim, '--uid', '7', '--gid', '8', '--mode', '0640')  # shmctl IPC_SET through ctypes
+    assert set((s['uid'], s['gid'], s['mode']) for s in segments().values()) == {(7, 8, 0o640)}
+    assert 'warm start' in sim.ok('start').stdout
+    assert sim.ok('verify').stdout.startswith('index intact: 4 segments')
+    assert 'clean' in sim.ok('stop').stdout
+    assert sim.ok('verify').stdout.startswith('index intact: 4 segments')
+    # A host runs a verbatim copy as /usr/bin/asd: its first lines hand it to /usr/bin/python3.
+    copy = str(tmp_path / 'asd')
+    shutil.copy(SIM, copy)
+    status = subprocess.run([copy, 'status', '--state-dir', sim.state_dir], stdout=subprocess.PIPE,
+                            universal_newlines=True, env=sim.env(), check=False)
+    assert status.returncode == 3 and 'last start: warm start' in status.stdout
+    assert 'removed 4 segments' in sim.ok('destroy').stdout
+
+
+def test_fgdaemon_logs_to_the_console_and_exits_0_on_sigterm(sim, asd, tmp_path):
+    create_small(sim)
+    conf = write(tmp_path / 'aerospike.conf', CONSOLE_CONF)
+    server = asd(conf, ASD_SIM_STATE=sim.state_dir)
+    out = server.wait_for('service ready: soon there will be cake!')
+    pid = server.proc.pid
+    assert sim.state()['daemon']['pid'] == pid  # no fork: the process systemd watches is asd
+    assert read_text('/proc/%d/comm' % pid).strip() == 'asd'
+    assert 'INFO (as): (as.c:309) <><><><><><><><><><>  Aerospike Enterprise Edition build 7.1.0.0' in out
+    assert 'INFO (namespace): (namespace_ee.c:361) {test} beginning warm restart' in out
+    assert 'already running' in sim.run('start').stdout
+    again = subprocess.run([sys.executable, SIM, '--config-file', conf, '--fgdaemon'], stderr=subprocess.PIPE,
+                           universal_newlines=True, env=sim.env(ASD_SIM_STATE=sim.state_dir), check=False)
+    assert again.returncode == 1 and 'asd instance 0 is already running (pid %d)' % pid in again.stderr
+    status, out, err = server.finish()
+    assert status == 0, err
+    assert out.rstrip().endswith('INFO (as): (as.c:469) finished clean shutdown - exiting')
+    assert not os.path.exists(sim.log)  # the console sink writes no file
+    assert sim.state()['last_stop']['kind'] == 'clean'
+    assert sim.state()['daemon'] is None
+
+
+def test_file_sink_and_cold_start_option(sim, asd, tmp_path):
+    create_small(sim)
+    log = str(tmp_path / 'log' / 'aerospike.log')
+    conf = write(tmp_path / 'aerospike.conf', 'logging {\n    file %s {\n        context any info\n    }\n}\n' % log)
+    server = asd(conf, options=['--cold-start'], ASD_SIM_STATE=sim.state_dir, ASD_SIM_COLD_RATE=str(1 << 30))
+    deadline = time.time() + 20
+    while not (os.path.exists(log) and 'service ready' in read_text(log)):
+        assert time.time() < deadline and server.proc.poll() is None
+        time.sleep(0.02)
+    status, out, err = server.finish()
+    assert (status, out) == (0, ''), err
+    text = read_text(log)
+    assert '{test} --cold-start requested - will cold start' in text and 'beginning cold start' in text
+    assert 'finished clean shutdown - exiting' in text
+    assert sim.state()['last_start']['kind'] == 'cold'
+
+
+def test_config_log_sinks():
+    module = load('asd_sim_for_test', SIM)
+    conf = ('service {\n    proto-fd-max 15000\n}\n# logging { file /not/this { context any info } }\n'
+            'logging {\n    file /var/log/aerospike/aerospike.log {\n        context any info\n    }\n'
+            '    console {\n        context any info\n    }\n}\n'
+            'namespace console {\n    file /not/a/sink {\n    }\n}\n')
+    assert module.config_log_sinks(conf) == ['/var/log/aerospike/aerospike.log', module.CONSOLE]
+    assert module.config_log_sinks('service {\n}\n') == [module.CONSOLE]
+    with open(os.path.join(HOST, 'etc', 'aerospike', 'aerospike.conf')) as handle:
+        assert module.config_log_sinks(handle.read()) == [module.CONSOLE]
+
+
+def test_settings_file_serves_asd_and_asinfo(sim, asd, tmp_path):
+    create_small(sim)
+    cluster = str(tmp_path / 'cluster')
+    sysconfig = write(tmp_path / 'sysconfig', (
+        'ASD_CONFIG_FILE=/etc/aerospike/aerospike.conf\n#ASD_COLDSTART="--cold-start"\n\n'
+        'ASD_SIM_STATE="%s"\nexport ASD_SIM_CLUSTER_DIR=%s\nASD_SIM_NODE_ID=\'h1\'\n'
+        'ASD_SIM_SHUTDOWN_DELAY=0.3\n# ASD_SIM_NODE_ID=h9\n' % (sim.state_dir, cluster)))
+    conf = write(tmp_path / 'aerospike.conf', CONSOLE_CONF)
+    server = asd(conf, python=bare_python(), ASD_SIM_SYSCONFIG=sysconfig)
+    server.wait_for('service ready')
+
+    def asinfo(**env):
+        result = subprocess.run(bare_python() + [ASINFO, '-v', 'status'], stdout=subprocess.PIPE,
+                                universal_newlines=True, env=sim.env(ASD_SIM_SYSCONFIG=sysconfig, **env), check=False)
+        return result.stdout.strip(), result.returncode
+    assert asinfo() == ('ok', 0)
+    down = ("ERROR: Not able to connect any cluster with ('localhost', 3000, None).", 1)
+    assert asinfo(ASD_SIM_NODE_ID='h2') == down  # the environment comes first
+    with open(os.path.join(cluster, 'nodes', 'h1.json')) as handle:
+        node = json.load(handle)
+    assert (node['pid'], node['ready'], node['log']) == (server.proc.pid, True, ['console'])
+    began = time.time()
+    status, out, _err = server.finish()
+    assert status == 0 and time.time() - began >= 0.3 and 'finished clean shutdown' in out
+    assert asinfo() == down
+
+
+def test_sigkill_during_a_slow_shutdown_leaves_the_index_unclean(sim, asd, tmp_path):
+    # systemd's TimeoutSec ran out while asd was still flushing: SIGKILL, next start cold.
+    create_small(sim)
+    conf = write(tmp_path / 'aerospike.conf', CONSOLE_CONF)
+    server = asd(conf, ASD_SIM_STATE=sim.state_dir, ASD_SIM_SHUTDOWN_DELAY='30')
+    server.wait_for('service ready')
+    server.proc.send_signal(signal.SIGTERM)
+    server.wait_for('initiating clean shutdown')
+    status, out, _err = server.finish(signal.SIGKILL)
+    assert status == -signal.SIGKILL and 'finished clean shutdown' not in out
+    assert base_fields(0xAE001000)[1] == 0
+    start = sim.ok('start', '--cold-rate', '1G')
+    assert 'cold start' in start.stdout and 'shutdown flag is 0' in start.stdout
+    sim.ok('stop')
+
+
+def test_asinfo_writes_asd_log_lines_where_asd_logs(tmp_path):
+    module = load('asinfo_for_test', ASINFO)
+    log = str(tmp_path / 'aerospike.log')
+    module._asd_log({'log': [log, 'console'], 'unit': None}, 'info', 'quiesced this node')  # pylint: disable=protected-access
+    assert read_text(log).endswith(' GMT: INFO (info): (thr_info.c:1018) quiesced this node\n')
+    path = str(tmp_path / 'journal.socket')
+    journal = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    journal.bind(path)
+    try:
+        module.journal_send('a line', 'aerospike.service', path)
+        assert journal.recv(4096) == b'MESSAGE=a line\nSYSLOG_IDENTIFIER=asd\nOBJECT_SYSTEMD_UNIT=aerospike.service\n'
+    finally:
+        journal.close()
+
+
+def test_host_files_are_shaped_like_aerospikes():
+    unit = read_text(os.path.join(HOST, 'lib', 'systemd', 'system', 'aerospike.service')).splitlines()
+    for line in ('TimeoutSec=15', 'EnvironmentFile=/etc/sysconfig/aerospike', 'ExecStartPre=/usr/bin/asd-systemd-helper',
+                 'ExecStart=/usr/bin/asd $ASD_OPTIONS --config-file $ASD_CONFIG_FILE --fgdaemon',
+                 'WantedBy=multi-user.target'):
+        assert line in unit
+    assert not os.path.exists(os.path.join(HOST, 'lib', 'systemd', 'system', 'aerospike.service.d'))
+    assert read_text(os.path.join(HOST, 'usr', 'share', 'aerospike', 'aerospike.conf.coldstart')) == (
+        '[Service]\nEnvironment="ASD_OPTIONS=--cold-start"\n')
+    sysconfig = load('asd_sim_for_test', SIM).read_sysconfig(os.path.join(HOST, 'etc', 'sysconfig', 'aerospike'))
+    assert sysconfig == {'ASD_CONFIG_FILE': '/etc/aerospike/aerospike.conf'}
+    assert os.access(HELPER, os.X_OK) and os.access(SIM, os.X_OK) and os.access(ASINFO, os.X_OK)
+
+
+def fake_proc_sys(root, shmall, shmmax):
+    values = {'kernel/shmall': shmall, 'kernel/shmmax': shmmax, 'kernel/shmmni': '4096',
+              'net/core/somaxconn': '128', 'net/core/rmem_max': '212992'}
+    for name, value in values.items():
+        os.makedirs(os.path.join(root, os.path.dirname(name)), exist_ok=True)
+        write(os.path.join(root, name), value + '\n')
+    return values
+
+
+def read_tree(root):
+    out = {}
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            out[os.path.relpath(os.path.join(folder, name), root)] = read_text(os.path.join(folder, name)).strip()
+    return out
+
+
+def test_helper_raises_only_the_shm_limits(tmp_path):
+    root = str(tmp_path / 'sys')
+    values = fake_proc_sys(root, '100', '18446744073692774399')
+    done = subprocess.run([HELPER], env=dict(os.environ, ASD_SIM_PROC_SYS=root), stderr=subprocess.PIPE, check=False)
+    assert done.returncode == 0 and not done.stderr
+    assert read_tree(root) == dict(values, **{'kernel/shmall': '4294967296'})  # shmmax was higher already
+    # The real /proc/sys of a fresh IPC namespace: kernel.shm* are per namespace.
+    script = 'echo 1000 >/proc/sys/kernel/shmmax && echo 2000 >/proc/sys/kernel/shmall && "$1" && ' \
+             'cat /proc/sys/kernel/shmmax /proc/sys/kernel/shmall'
+    real = subprocess.run(['unshare', '--ipc', 'sh', '-c', script, 'sh', HELPER], stdout=subprocess.PIPE,
+                          universal_newlines=True, check=False)
+    assert (real.returncode, real.stdout.split()) == (0, ['1073741824', '4294967296'])
+
+
+def test_helper_warns_but_succeeds_on_a_read_only_proc_sys(tmp_path):
+    root = str(tmp_path / 'sys')
+    values = fake_proc_sys(root, '100', '200')
+    script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && ASD_SIM_PROC_SYS="$1" "$2"'
+    done = subprocess.run(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', root, HELPER],
+                          stderr=subprocess.PIPE, universal_newlines=True, check=False)
+    if 'mount' in done.stderr and done.returncode:
+        pytest.skip('no read-only bind mount here: %s' % done.stderr)
+    assert done.returncode == 0
+    assert 'cannot raise kernel.shmall from 100 to 4294967296' in done.stderr
+    assert 'cannot raise kernel.shmmax from 200 to 1073741824' in done.stderr
+    assert read_tree(root) == values
