@@ -156,6 +156,8 @@ def _port_open(port, host='127.0.0.1'):
 
 def _port_free(port):
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # As sshd binds: connections of an earlier fleet in TIME_WAIT must not make the port look busy.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(('127.0.0.1', port))
         return True
@@ -400,14 +402,29 @@ def _install_aerospike(root, name):
         handle.write(SYSCONFIG_LINES.format(name=name, cluster=CLUSTER_MOUNT))
 
 
-def _build_host(fleet_dir, name, port, cache):
-    """DIR/hosts/<name>/root: a fresh copy of the cache, made into host <name>."""
+def _copy_roots(fleet_dir, names, cache):
+    """DIR/hosts/<name>/root: a fresh copy of the cache per host, all at once.
+
+    A copy is mostly system time spent on ten thousand small files; run side by side, three take
+    about as long as one.
+    """
+    procs = []
+    for name in names:
+        hdir = host_dir(fleet_dir, name)
+        if os.path.isdir(hdir):
+            shutil.rmtree(hdir)
+        os.makedirs(hdir)
+        procs.append(subprocess.Popen(['cp', '-a', '--reflink=auto', cache, os.path.join(hdir, 'root')],
+                                      stdin=subprocess.DEVNULL))
+    failed = [proc.args[-1] for proc in procs if proc.wait() != 0]
+    if failed:
+        raise FleetError('could not copy %s to %s (disk full?)' % (cache, ', '.join(failed)))
+
+
+def _build_host(fleet_dir, name, port):
+    """Make the copy in DIR/hosts/<name>/root into host <name>."""
     hdir = host_dir(fleet_dir, name)
     root = os.path.join(hdir, 'root')
-    if os.path.isdir(hdir):
-        shutil.rmtree(hdir)
-    os.makedirs(hdir)
-    subprocess.run(['cp', '-a', '--reflink=auto', cache, root], check=True)
     # Fixed for the host's life, different from every other host's (journal, D-Bus).
     _write(os.path.join(root, 'etc/machine-id'), uuid.uuid4().hex + '\n', mode=0o444)
     _write(os.path.join(root, 'etc/hostname'), name + '\n')
@@ -512,8 +529,10 @@ def supervise(fleet_dir, name):
             console.flush()
             if rc != REBOOT_STATUS:
                 break
-            if time.time() - started < 2:  # a host that reboots at once must not make this spin
-                time.sleep(2)
+            # A host that reboots as soon as it starts must not make this spin; no real boot and
+            # reboot fits in half a second.
+            if time.time() - started < 0.5:
+                time.sleep(1)
 
 
 def _spawn_supervisor(fleet_dir, name):
@@ -710,8 +729,9 @@ def up(fleet_dir=DEFAULT_DIR, hosts=2, base_port=DEFAULT_BASE_PORT, python=None,
         sys.stderr.write('fleet: built the root file system %s in %.0f s\n' % (cache, built))
     _prepare_fleet_dir(fleet_dir, migration_seconds)
     fleet = {'dir': fleet_dir, 'python': HOST_PYTHON, 'base_port': base_port, 'rootfs': cache, 'hosts': {}}
+    _copy_roots(fleet_dir, names, cache)
     for index, name in enumerate(names):
-        fleet['hosts'][name] = {'port': base_port + index, 'dir': _build_host(fleet_dir, name, base_port + index, cache)}
+        fleet['hosts'][name] = {'port': base_port + index, 'dir': _build_host(fleet_dir, name, base_port + index)}
     _write(os.path.join(fleet_dir, 'fleet.json'), json.dumps(fleet, indent=2, sort_keys=True) + '\n')
     try:
         for name in names:
