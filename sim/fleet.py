@@ -694,21 +694,25 @@ def _prepare_fleet_dir(fleet_dir, migration_seconds):
 
 
 def _start_cluster(fleet_dir, fleet, names, namespace, size, stages, extra_create_args, timeout):
-    """After the first boot: enable asd and, with a namespace, create it and start asd everywhere."""
+    """After the first boot, with a namespace: create it, enable and start asd on every host.
+
+    Without one, aerospike.service stays disabled: the simulated asd has nothing to serve and would
+    fail at every boot, leaving the host `degraded`.
+    """
     # Each host finishes its boot first, so that nothing below races systemd's own start-up.
     _parallel_ssh(fleet_dir, names, 'systemctl is-system-running --wait >/dev/null || true', timeout=timeout)
-    if namespace:
-        create = 'asd create --instance 0 --namespace %s --size %d' % (namespace, size_bytes(size))
-        if stages:
-            create += ' --stages %d' % int(stages)
-        if extra_create_args:
-            create += ' ' + ' '.join(extra_create_args)
-        _parallel_ssh(fleet_dir, names, create, timeout=timeout)
+    if not namespace:
+        return
+    create = 'asd create --instance 0 --namespace %s --size %d' % (namespace, size_bytes(size))
+    if stages:
+        create += ' --stages %d' % int(stages)
+    if extra_create_args:
+        create += ' ' + ' '.join(extra_create_args)
+    _parallel_ssh(fleet_dir, names, create, timeout=timeout)
     # Enabled only now, so that the first boot did not start an asd without data.
     for name in names:
         _enable_aerospike(os.path.join(fleet['hosts'][name]['dir'], 'root'))
-    if namespace:
-        _parallel_ssh(fleet_dir, names, 'systemctl start aerospike', timeout=timeout)
+    _parallel_ssh(fleet_dir, names, 'systemctl start aerospike', timeout=timeout)
 
 
 def up(fleet_dir=DEFAULT_DIR, hosts=2, base_port=DEFAULT_BASE_PORT, python=None,
