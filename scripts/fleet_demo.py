@@ -4,10 +4,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Fleet demo: a rolling kernel-patch reboot of a 3-node Aerospike cluster with warm restarts.
 
-Boots simulated hosts (sim/fleet.py: real SSH, real reboots that wipe shared memory, a running
-asd cluster), runs playbooks/rolling_reboot.yml against them exactly as an operator would, prints
-per host how long each step took next to what a cold start of the same index would have cost,
-and tears the fleet down. Exits with the playbook's status.
+Boots real Debian 12 hosts (sim/fleet.py: systemd-nspawn with systemd, journald and sshd, the
+hosts' own python3 without sysv_ipc, asd as aerospike.service, real reboots that wipe shared
+memory), runs playbooks/rolling_reboot.yml against them exactly as an operator would, prints per
+host how long each step took next to what a cold start of the same index would have cost, and
+the first host's journal of its cycle, then tears the fleet down. Exits with the playbook's status.
 
     scripts/run-demo [--hosts 3] [--size 256M] [--base-port 2431] [--keep]
 """
@@ -32,6 +33,9 @@ DEFAULT_COLD_RATE = 200 * 1024 * 1024
 # entries; half a million records a second per node is an optimistic round figure for it.
 REAL_RECORDS_PER_SECOND = 500000
 INDEX_ENTRY = 64
+# Lines of a host's journal that tell its cycle.
+JOURNAL_WORDS = (' asd[', 'aerospike.service', 'shm_backup', 'shm_verify', 'shm_restore', 'sysctl', '-- reboot --',
+                 'Reached target reboot', 'systemd-shutdown', 'Reloading', 'asd-systemd-helper')
 STEPS = (('stop', 'stop'), ('backup', 'backup'), ('reboot', 'reboot'), ('restore', 'restore'),
          ('warm_start', 'warm start'), ('rejoin', 'rejoin'))
 
@@ -70,6 +74,19 @@ def table(reports, cold_rate):
     return '\n'.join(lines)
 
 
+def journal_excerpt(fleet_dir, host):
+    """The host's journal over its last two boots, cut to the cycle: asd's unit, the modules that
+    backed up and restored (Ansible logs each invocation), the drop-in's reload and the reboot."""
+    command = ('journalctl --no-pager -o short-precise -b -1 2>/dev/null; echo "-- reboot --"; '
+               'journalctl --no-pager -o short-precise -b 0')
+    sys.path.insert(0, os.path.dirname(FLEET))
+    import fleet as fleet_sim  # pylint: disable=import-error,import-outside-toplevel
+    lines = fleet_sim.ssh(fleet_dir, host, command, timeout=120).stdout.splitlines()
+    keep = [line for line in lines if any(word in line for word in JOURNAL_WORDS)]
+    return '\n%s\'s journal of its cycle (%d of %d lines):\n%s' % (host, len(keep), len(lines),
+                                                                  '\n'.join('  ' + line for line in keep))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--hosts', type=int, default=3)
@@ -88,10 +105,10 @@ def main(argv=None):
                ANSIBLE_PIPELINING='true', ANSIBLE_HOST_KEY_CHECKING='false', ANSIBLE_NOCOLOR='1')
     rc = 1
     try:
-        print('Booting %d simulated hosts with a %s index each (%s) ...' % (args.hosts, args.size, fleet_dir))
+        print('Booting %d Debian 12 hosts (systemd-nspawn) with a %s index each (%s) ...' % (args.hosts, args.size, fleet_dir))
         started = time.time()
         up = fleet('up', fleet_dir, '--hosts', str(args.hosts), '--base-port', str(args.base_port),
-                   '--python', sys.executable, '--namespace', 'test', '--size', str(size_bytes(args.size)))
+                   '--namespace', 'test', '--size', str(size_bytes(args.size)))
         if up.returncode:
             return up.returncode
         print('Fleet up in %.0f s. Rolling reboot, one host at a time (log: %s) ...' % (time.time() - started, log_file))
@@ -99,7 +116,6 @@ def main(argv=None):
         started = time.time()
         with open(log_file, 'w') as log:
             result = run([playbook, '-i', os.path.join(fleet_dir, 'inventory.ini'), 'fastrestart.aerospike.rolling_reboot',
-                          '-e', 'rolling_reboot_reboot_command=%s' % os.path.join(TOP, 'sim', 'fleet-reboot'),
                           '-e', 'rolling_reboot_connect_timeout=5', '-e', 'rolling_reboot_gate_delay=1',
                           '-e', 'rolling_reboot_report_file=%s' % report_file],
                          stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -116,6 +132,7 @@ def main(argv=None):
                   % (INDEX_ENTRY, REAL_RECORDS_PER_SECOND, 2e9 * INDEX_ENTRY / (1 << 30)))
             print('index) would take about %.0f minutes to cold-start, serving nothing meanwhile.'
                   % (2e9 / REAL_RECORDS_PER_SECOND / 60))
+        print(journal_excerpt(fleet_dir, 'h1'))
         if rc:
             with open(log_file) as handle:
                 print(''.join(handle.readlines()[-40:]))

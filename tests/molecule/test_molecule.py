@@ -23,7 +23,7 @@ __metaclass__ = type
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
 ROLES = os.path.join(ROOT, 'roles')
-SCENARIOS = ('fleet', 'check', 'resume', 'cold')
+SCENARIOS = ('fleet', 'check', 'resume', 'cold', 'slowstop')
 
 
 def _molecule(scenario):
