@@ -35,7 +35,9 @@ options:
       - Defaults to the number of CPUs this process may run on.
     type: int
 requirements:
-  - sysv_ipc (Python library) on the managed host
+  - Python 3.8 or later on the managed host; no third-party library is required
+  - sysv_ipc (Python library) on the managed host, optional; used when present, otherwise the C library through
+    Python's ctypes. The environment variable E(FASTRESTART_SYSV_BACKEND) (V(sysv_ipc) or V(ctypes)) chooses one
   - isal (Python library) on the managed host, optional; it makes compression and CRC-32 about ten times faster
 notes:
   - The modules work on System V shared memory of the IPC namespace they run in; run them as root.
@@ -51,7 +53,9 @@ attributes:
     # What every module needs on the host, for modules without the shared options.
     HOST = r'''
 requirements:
-  - sysv_ipc (Python library) on the managed host
+  - Python 3.8 or later on the managed host; no third-party library is required
+  - sysv_ipc (Python library) on the managed host, optional; used when present, otherwise the C library through
+    Python's ctypes. The environment variable E(FASTRESTART_SYSV_BACKEND) (V(sysv_ipc) or V(ctypes)) chooses one
 notes:
   - The modules work on System V shared memory of the IPC namespace they run in; run them as root.
 attributes:

@@ -32,13 +32,15 @@ class UsageError(ShmError):
 
 
 class MissingLibraryError(ShmError):
-    """A required third-party library (sysv_ipc) cannot be imported."""
+    """A third-party library (sysv_ipc) that this run needs cannot be imported; reason says why it is needed."""
 
-    def __init__(self, library, traceback_text=None):
+    def __init__(self, library, traceback_text=None, reason=None):
         super(MissingLibraryError, self).__init__(
-            'the Python library %s is required; install it (pip install %s) on the host' % (library, library),
+            'the Python library %s is required%s; install it (pip install %s) on the host'
+            % (library, ' (%s)' % reason if reason else '', library),
             library=library)
         self.library = library
+        self.reason = reason
         self.traceback = traceback_text
 
 

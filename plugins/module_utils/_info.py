@@ -341,6 +341,8 @@ def _existing_filesystem(path):
 def gather(instance=None, namespaces=None, paths=None, entries=None, meminfo=MEMINFO):
     """Everything shm_info returns."""
     namespaces = check_filter(instance, namespaces)
+    # First: a backend the environment names but the host lacks fails before anything is read.
+    backend = _sysv.backend_name()
     if entries is None:
         entries = _sysv.list_segments()
     current = _manifest.boot_id()
@@ -352,4 +354,5 @@ def gather(instance=None, namespaces=None, paths=None, entries=None, meminfo=MEM
         'namespaces': found,
         'unclaimed_segments': unclaimed,
         'backups': [backup_facts(p, instance, namespaces, current) for p in (paths or [])],
+        'sysv_backend': backend,
     }

@@ -279,7 +279,7 @@ def _newer_than_backup(path, ns_plan, existing):
     try:
         header = parse_base(_sysv.read_prefix(base[0].shmid, BASE_MIN_SIZE))
     except Exception:  # pylint: disable=broad-except
-        # Gone, or sysv_ipc missing: nothing proves asd ran on it.
+        # Gone, or not attachable: nothing proves asd ran on it.
         return None
     if header.version not in BASE_VERSIONS:
         return None

@@ -58,10 +58,17 @@ def common_argument_spec(*names):
     return dict((name, copy.deepcopy(spec)) for name, spec in COMMON_OPTIONS.items() if not names or name in names)
 
 
-def ensure_required_libs(module):
-    """fail_json naming sysv_ipc when it cannot be imported on the host."""
-    if not _sysv.HAS_SYSV_IPC:
-        module.fail_json(msg=missing_required_lib('sysv_ipc'), exception=_sysv.SYSV_IPC_IMPORT_ERROR)
+def check_sysv_backend(module):
+    """fail_json when FASTRESTART_SYSV_BACKEND names a backend that cannot run here.
+
+    No library is required: sysv_ipc is used where installed, else the C library through
+    ctypes. Only an operator's explicit choice can be missing, and it fails every module the
+    same way before anything is looked at.
+    """
+    try:
+        return _sysv.backend_name()
+    except ShmError as exc:
+        module.fail_error(exc)
 
 
 def jsonable(value):
@@ -181,11 +188,11 @@ def required_limits(plan, entries=None):
 
 
 class ShmModule(AnsibleModule):
-    """AnsibleModule with the library check done and the core's errors mapped."""
+    """AnsibleModule with the System V backend checked and the core's errors mapped."""
 
     def __init__(self, argument_spec, **kwargs):
         super(ShmModule, self).__init__(argument_spec=argument_spec, **kwargs)
-        ensure_required_libs(self)
+        check_sysv_backend(self)
 
     @staticmethod
     def argument_spec(common=tuple(COMMON_OPTIONS), **own):
@@ -210,7 +217,8 @@ class ShmModule(AnsibleModule):
     def fail_error(self, exc, **extra):
         """A core error: its message, its facts, and what the caller adds (plan, limits)."""
         if isinstance(exc, MissingLibraryError):
-            self.fail_json(msg=missing_required_lib(exc.library), exception=exc.traceback)
+            reason = 'because %s' % exc.reason if exc.reason else None
+            self.fail_json(msg=missing_required_lib(exc.library, reason=reason), exception=exc.traceback)
         facts = dict(exc.facts)
         facts.update(extra)
         for reserved in ('msg', 'failed', 'changed', 'exception', 'invocation'):

@@ -7,34 +7,27 @@
 # The interfaces in this file are meant for use within the fastrestart.aerospike collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
 
-"""System V shared memory: listing, attaching, creating, removing; kernel limits.
+"""System V shared memory: listing, creating, removing, kernel limits, and the attaching backend.
 
-This is the only file that imports sysv_ipc. Listing reads /proc/sysvipc/shm and needs no
-library, so facts and analysis work everywhere; attaching needs sysv_ipc.
+Listing reads /proc/sysvipc/shm and needs no library, so facts work everywhere. Attaching goes
+through one of two backends with the same Attachment interface: sysv_ipc where it is installed,
+else the C library through ctypes, so a stock python3 runs every module. The environment
+variable FASTRESTART_SYSV_BACKEND (ctypes or sysv_ipc) picks one for tests and operators.
 """
 
 from __future__ import absolute_import, division, print_function
 
 import collections
-import ctypes
-import ctypes.util
 import errno
 import os
-import traceback
 
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _libc
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv_ctypes
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv_sysvipc
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
     MissingLibraryError,
+    UsageError,
 )
-
-try:
-    import sysv_ipc
-except ImportError:
-    sysv_ipc = None
-    HAS_SYSV_IPC = False
-    SYSV_IPC_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_SYSV_IPC = True
-    SYSV_IPC_IMPORT_ERROR = None
 
 __metaclass__ = type
 
@@ -64,12 +57,6 @@ class ShmEntry(collections.namedtuple('ShmEntry', _SHM_FIELDS)):
     def mode(self):
         """Permission bits only; perms may also carry SHM_DEST (01000) and SHM_LOCKED (02000)."""
         return self.perms & MODE_MASK
-
-
-def require_sysv_ipc():
-    """Raise MissingLibraryError unless sysv_ipc can be imported."""
-    if not HAS_SYSV_IPC:
-        raise MissingLibraryError('sysv_ipc', SYSV_IPC_IMPORT_ERROR)
 
 
 def list_segments(proc_path=PROC_SHM):
@@ -169,26 +156,6 @@ def pages(size, page_size):
     return (size + page_size - 1) // page_size
 
 
-_libc = None
-
-
-def _c_library():
-    global _libc  # pylint: disable=global-statement
-    if _libc is None:
-        libc = ctypes.CDLL(ctypes.util.find_library('c') or None, use_errno=True)
-        libc.shmget.argtypes = [ctypes.c_int, ctypes.c_size_t, ctypes.c_int]
-        libc.shmget.restype = ctypes.c_int
-        libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-        libc.madvise.restype = ctypes.c_int
-        libc.shmctl.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
-        libc.shmctl.restype = ctypes.c_int
-        if hasattr(libc, 'sync_file_range'):
-            libc.sync_file_range.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-            libc.sync_file_range.restype = ctypes.c_int
-        _libc = libc
-    return _libc
-
-
 def _signed(key):
     key &= 0xFFFFFFFF
     return key - (1 << 32) if key >= 1 << 31 else key
@@ -202,11 +169,9 @@ def create_segment(key, size):
     OSError with the kernel's errno (EEXIST, EINVAL above shmmax, ENOSPC over shmall or
     shmmni, ENOMEM).
     """
-    libc = _c_library()
-    shmid = libc.shmget(_signed(key), size, _IPC_CREAT | _IPC_EXCL | NEW_SEGMENT_MODE)
+    shmid = _libc.libc().shmget(_signed(key), size, _IPC_CREAT | _IPC_EXCL | NEW_SEGMENT_MODE)
     if shmid < 0:
-        code = ctypes.get_errno()
-        raise OSError(code, os.strerror(code))
+        raise _libc.errno_error()
     return shmid
 
 
@@ -217,7 +182,7 @@ def start_writeback(fd, offset, length):
     would write everything while the CPU waits; started chunk by chunk, the disk works while
     the next chunks are copied or deflated. Best effort: fsync still makes the file durable.
     """
-    libc = _c_library()
+    libc = _libc.libc()
     if length > 0 and hasattr(libc, 'sync_file_range'):
         libc.sync_file_range(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
 
@@ -234,73 +199,74 @@ def populate(address, length, write=True):
     # madvise wants a page-aligned start; the partial page before it is populated too.
     start = address - address % _PAGE_SIZE
     advice = _MADV_POPULATE_WRITE if write else _MADV_POPULATE_READ
-    return _c_library().madvise(start, length + address - start, advice) == 0
+    return _libc.libc().madvise(start, length + address - start, advice) == 0
 
 
-class Attachment:
-    """One attachment of a segment, with a memoryview that is released before detaching.
+BACKEND_ENV = 'FASTRESTART_SYSV_BACKEND'
+_BACKENDS = {_sysv_sysvipc.NAME: _sysv_sysvipc, _sysv_ctypes.NAME: _sysv_ctypes}
 
-    sysv_ipc lets detach() succeed while views are alive and a later access then crashes the
-    process; and a read-only attachment still reports a writable buffer. Views handed out
-    here are read-only for read-only attachments, so a mistake raises instead of crashing.
+
+def backend():
+    """The module that attaches segments: sysv_ipc where installed, else ctypes; or what BACKEND_ENV names.
+
+    Read at every call, so that the environment alone switches it (the tests run every core
+    test with each); a wrong setting raises ShmError when something needs to attach, never
+    when only listing.
     """
+    wanted = os.environ.get(BACKEND_ENV, '').strip()
+    if not wanted:
+        if _sysv_sysvipc.HAS_SYSV_IPC:
+            return _sysv_sysvipc
+        unsupported = _sysv_ctypes.unsupported()
+        if unsupported:
+            raise MissingLibraryError('sysv_ipc', _sysv_sysvipc.IMPORT_ERROR,
+                                      reason='the C library backend cannot run here: %s' % unsupported)
+        return _sysv_ctypes
+    if wanted not in _BACKENDS:
+        raise UsageError('%s=%s names no System V backend: use %s, or unset it'
+                         % (BACKEND_ENV, wanted, ' or '.join(sorted(_BACKENDS))), backend=wanted)
+    if wanted == _sysv_sysvipc.NAME and not _sysv_sysvipc.HAS_SYSV_IPC:
+        raise MissingLibraryError('sysv_ipc', _sysv_sysvipc.IMPORT_ERROR,
+                                  reason='%s=sysv_ipc asks for it; unset it to use the C library through ctypes'
+                                  % BACKEND_ENV)
+    if wanted == _sysv_ctypes.NAME and _sysv_ctypes.unsupported():
+        raise UsageError('%s=ctypes cannot run here: %s' % (BACKEND_ENV, _sysv_ctypes.unsupported()), backend=wanted)
+    return _BACKENDS[wanted]
 
-    def __init__(self, shmid, readonly=True):
-        require_sysv_ipc()
-        flags = sysv_ipc.SHM_RDONLY if readonly else 0
-        self.readonly = readonly
-        self.memory = sysv_ipc.attach(shmid, None, flags)
-        self.shmid = shmid
-        self.size = self.memory.size
-        view = memoryview(self.memory)
-        self.view = view.toreadonly() if readonly else view
-        self._raw = view
 
-    @property
-    def address(self):
-        return self.memory.address
+def backend_name():
+    """'sysv_ipc' or 'ctypes': the backend attach() uses now."""
+    return backend().NAME
 
-    def set_owner(self, uid, gid, mode):
-        """IPC_SET owner, group and permission bits (masked to 0o777)."""
-        self.memory.uid = uid
-        self.memory.gid = gid
-        self.memory.mode = mode & MODE_MASK
 
-    def remove(self):
-        """Mark the segment for removal; the kernel frees it at the last detach."""
-        self.memory.remove()
+def attach(shmid, readonly=True):
+    """Attach a segment through the backend.
 
-    def detach(self):
-        if self.memory is None:
-            return
-        if self.view is not self._raw:
-            self.view.release()
-        self._raw.release()
-        self.memory.detach()
-        self.memory = None
+    The Attachment has .view (a memoryview, read-only for read-only attachments), .size,
+    .address, .readonly, .shmid, .attached, set_owner(uid, gid, mode), remove(), detach(), and
+    works as a context manager. Errors are OSError with the kernel's errno whatever the backend.
+    """
+    return backend().Attachment(shmid, readonly)
 
-    def __enter__(self):
-        return self
 
-    def __exit__(self, *exc_info):
-        self.detach()
+# The name the core and the benchmark have always constructed attachments by.
+Attachment = attach
 
 
 def read_prefix(shmid, length):
     """Copy the first length bytes of a segment (a header) through a brief read-only attach."""
-    with Attachment(shmid, readonly=True) as attachment:
+    with attach(shmid, readonly=True) as attachment:
         return bytes(attachment.view[:min(length, attachment.size)])
 
 
 def remove_segment(shmid):
     """IPC_RMID by shmid, without attaching; a segment already gone is not an error."""
-    libc = _c_library()
-    if libc.shmctl(shmid, _IPC_RMID, None) == 0:
+    if _libc.libc().shmctl(shmid, _IPC_RMID, None) == 0:
         return True
-    code = ctypes.get_errno()
-    if code in (errno.EINVAL, errno.EIDRM):
+    error = _libc.errno_error()
+    if error.errno in (errno.EINVAL, errno.EIDRM):
         return False
-    raise OSError(code, os.strerror(code))
+    raise error
 
 
 def strerror(code):

@@ -215,6 +215,14 @@ unclaimed_segments:
   type: list
   elements: dict
   sample: []
+sysv_backend:
+  description:
+    - How segments were attached to read their names, V(sysv_ipc) (the library, used where installed) or
+      V(ctypes) (the C library through Python's ctypes, on a host without sysv_ipc).
+    - The environment variable E(FASTRESTART_SYSV_BACKEND) chooses one explicitly.
+  returned: always
+  type: str
+  sample: ctypes
 backups:
   description: One entry per folder in O(paths), in that order.
   returned: always

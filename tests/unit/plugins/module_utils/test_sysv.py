@@ -15,7 +15,12 @@ import pytest
 
 import shm_sets
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
-from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import MissingLibraryError
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv_ctypes
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv_sysvipc
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
+    MissingLibraryError,
+    UsageError,
+)
 
 __metaclass__ = type
 
@@ -106,7 +111,9 @@ def test_read_only_attachment(shm):
         assert by_key(_sysv.list_segments())[BASE_KEY].nattch == 1
         # the kernel mapped it read-only too
         assert any('/SYSV%08x' % BASE_KEY in line and ' r--s ' in line for line in open('/proc/self/maps'))
-    assert attachment.memory is None
+    assert not attachment.attached
+    with pytest.raises(ValueError):
+        attachment.view[0]  # pylint: disable=pointless-statement
     attachment.detach()  # twice is harmless
     assert by_key(_sysv.list_segments())[BASE_KEY].nattch == 0
     assert shm.read(BASE_KEY)[:5] == b'hello'
@@ -244,15 +251,117 @@ def test_strerror():
     assert _sysv.strerror(0) == ''
 
 
-def test_missing_sysv_ipc(monkeypatch):
-    monkeypatch.setattr(_sysv, 'HAS_SYSV_IPC', False)
-    monkeypatch.setattr(_sysv, 'SYSV_IPC_IMPORT_ERROR', 'ImportError: no sysv_ipc')
+def test_the_backend_is_the_one_the_environment_names(sysv_backend):
+    assert _sysv.backend_name() == sysv_backend
+    assert _sysv.backend().NAME == sysv_backend
+
+
+def test_sysv_ipc_is_preferred_where_installed(monkeypatch):
+    monkeypatch.delenv(_sysv.BACKEND_ENV)
+    assert _sysv.backend_name() == 'sysv_ipc'
+    monkeypatch.setenv(_sysv.BACKEND_ENV, ' ')
+    assert _sysv.backend_name() == 'sysv_ipc'
+    monkeypatch.setattr(_sysv_sysvipc, 'HAS_SYSV_IPC', False)
+    assert _sysv.backend_name() == 'ctypes'
+
+
+def test_asking_for_a_missing_sysv_ipc(shm, monkeypatch):
+    monkeypatch.setenv(_sysv.BACKEND_ENV, 'sysv_ipc')
+    monkeypatch.setattr(_sysv_sysvipc, 'HAS_SYSV_IPC', False)
+    monkeypatch.setattr(_sysv_sysvipc, 'IMPORT_ERROR', 'ImportError: no sysv_ipc')
+    shmid = shm.create(BASE_KEY, 4096)
     with pytest.raises(MissingLibraryError) as caught:
-        _sysv.Attachment(1)
-    assert caught.value.msg == 'the Python library sysv_ipc is required; install it (pip install sysv_ipc) on the host'
+        _sysv.Attachment(shmid)
+    assert caught.value.msg == ('the Python library sysv_ipc is required (FASTRESTART_SYSV_BACKEND=sysv_ipc asks for '
+                                'it; unset it to use the C library through ctypes); install it (pip install sysv_ipc) '
+                                'on the host')
     assert caught.value.traceback == 'ImportError: no sysv_ipc'
     # listing needs no library
-    assert isinstance(_sysv.list_segments(), list)
+    assert [e.shmid for e in _sysv.list_segments()] == [shmid]
+    monkeypatch.delenv(_sysv.BACKEND_ENV)
+    assert _sysv.read_prefix(shmid, 4) == bytes(4)
+
+
+@pytest.mark.parametrize('value', ['posix', 'CTYPES', 'sysv-ipc'])
+def test_an_unknown_backend_is_a_usage_error(monkeypatch, value):
+    monkeypatch.setenv(_sysv.BACKEND_ENV, value)
+    with pytest.raises(UsageError) as caught:
+        _sysv.backend_name()
+    assert caught.value.msg == ('FASTRESTART_SYSV_BACKEND=%s names no System V backend: use ctypes or sysv_ipc, '
+                                'or unset it' % value)
+
+
+def test_a_machine_without_a_known_layout(monkeypatch):
+    monkeypatch.setattr(_sysv_ctypes.platform, 'machine', lambda: 'ppc64le')
+    monkeypatch.setenv(_sysv.BACKEND_ENV, 'ctypes')
+    with pytest.raises(UsageError) as caught:
+        _sysv.backend_name()
+    assert 'FASTRESTART_SYSV_BACKEND=ctypes cannot run here' in caught.value.msg
+    monkeypatch.delenv(_sysv.BACKEND_ENV)
+    assert _sysv.backend_name() == 'sysv_ipc'
+    monkeypatch.setattr(_sysv_sysvipc, 'HAS_SYSV_IPC', False)
+    with pytest.raises(MissingLibraryError) as caught:
+        _sysv.backend_name()
+    assert 'the C library backend cannot run here' in caught.value.msg
+
+
+def _errno_as_nobody(shmid):
+    """The errno a process of uid/gid 65534 gets attaching shmid, through the backend under test."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        code = 0
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            _sysv.Attachment(shmid, readonly=True).detach()
+        except OSError as exc:
+            code = exc.errno
+        except BaseException:  # pylint: disable=broad-except
+            code = -1
+        os.write(write_end, str(code).encode())
+        os._exit(0)  # pylint: disable=protected-access
+    os.close(write_end)
+    try:
+        return int(os.read(read_end, 100))
+    finally:
+        os.close(read_end)
+        os.waitpid(pid, 0)
+
+
+def test_errors_carry_the_kernels_errno(shm):
+    shmid = shm.create(BASE_KEY, 4096, mode=0o600)
+    assert _errno_as_nobody(shmid) == errno.EACCES
+    shm.create(LOW_KEY, 4096, mode=0o644)
+    assert _errno_as_nobody(entry_of(LOW_KEY).shmid) == 0
+    with pytest.raises(OSError) as caught:
+        _sysv.create_segment(BASE_KEY, 4096)
+    assert caught.value.errno == errno.EEXIST
+    shm.remove_all()
+    with pytest.raises(OSError) as caught:
+        _sysv.Attachment(shmid)
+    assert (caught.value.errno, caught.value.strerror) == (errno.EINVAL, 'Invalid argument')
+
+
+def test_a_removed_segment_lives_until_the_last_detach(shm):
+    shmid = shm.create(BASE_KEY, 4096)
+    attachment = _sysv.Attachment(shmid, readonly=False)
+    try:
+        attachment.remove()
+        attachment.remove()                 # marking twice is harmless
+        attachment.set_owner(1, 2, 0o640)   # a segment marked for removal still takes IPC_SET
+        entry = [e for e in _sysv.list_segments() if e.shmid == shmid][0]
+        assert (entry.key, entry.uid, entry.gid, entry.mode, entry.perms & 0o1000) == (0, 1, 2, 0o640, 0o1000)
+    finally:
+        attachment.detach()
+    assert shm_sets.segments() == {}
+    with pytest.raises(OSError) as caught:
+        _sysv.Attachment(shmid)
+    assert caught.value.errno == errno.EINVAL
+
+
+def entry_of(seg_key):
+    return by_key(_sysv.list_segments())[seg_key]
 
 
 def test_factory_segments_agree_with_list_segments(shm):

@@ -8,11 +8,15 @@ from __future__ import absolute_import, division, print_function
 
 import builtins
 import importlib
+import json
 import os
+import subprocess
+import sys
 
 import pytest
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv_sysvipc
 from ansible_collections.fastrestart.aerospike.plugins.modules import shm_backup
 from ansible_collections.fastrestart.aerospike.plugins.modules import shm_info
 from ansible_collections.fastrestart.aerospike.plugins.modules import shm_restore
@@ -140,7 +144,7 @@ def test_describes_backup_folders_in_every_state(shm, run, tmp_path):
 
 @pytest.fixture
 def without_sysv_ipc(monkeypatch):
-    """Make `import sysv_ipc` fail, as on a host without the library, and reload the core's guard."""
+    """Make `import sysv_ipc` fail, as on a host without the library, and reload the backend that imports it."""
     real_import = builtins.__import__
 
     def blocking_import(name, *args, **kwargs):
@@ -148,13 +152,44 @@ def without_sysv_ipc(monkeypatch):
             raise ImportError('No module named %r (blocked by the test)' % name)
         return real_import(name, *args, **kwargs)
 
+    monkeypatch.delenv(_sysv.BACKEND_ENV, raising=False)
     monkeypatch.setattr(builtins, '__import__', blocking_import)
-    importlib.reload(_sysv)
-    assert not _sysv.HAS_SYSV_IPC
+    importlib.reload(_sysv_sysvipc)
+    assert not _sysv_sysvipc.HAS_SYSV_IPC
     yield
     monkeypatch.setattr(builtins, '__import__', real_import)
-    importlib.reload(_sysv)
-    assert _sysv.HAS_SYSV_IPC
+    importlib.reload(_sysv_sysvipc)
+    assert _sysv_sysvipc.HAS_SYSV_IPC
+
+
+def test_shm_info_reports_sysv_ipc_where_installed(run, shm, monkeypatch):
+    monkeypatch.delenv(_sysv.BACKEND_ENV, raising=False)
+    shm.make_set(stages=1)
+    failed, result = run(shm_info, {})
+    assert not failed and result['sysv_backend'] == 'sysv_ipc'
+    assert result['namespaces'][0]['namespace'] == 'test'
+
+
+def test_shm_info_without_sysv_ipc_uses_ctypes(run, shm, without_sysv_ipc):
+    shm.make_set(stages=1)
+    failed, result = run(shm_info, {})
+    assert not failed and result['sysv_backend'] == 'ctypes'
+    # the names come from attaching the segments: ctypes did that
+    assert [n['namespace'] for n in result['namespaces']] == ['test']
+    assert result['namespaces'][0]['clean_shutdown'] is True
+
+
+@pytest.mark.parametrize('module, args', [
+    (shm_backup, {'namespaces': ['test'], 'path': '/nonexistent/backup'}),
+    (shm_restore, {'namespaces': ['test'], 'path': '/nonexistent'}),
+    (shm_verify, {'path': '/nonexistent'}),
+    (shm_segments, {'namespace': 'test', 'state': 'absent'}),
+])
+def test_no_module_requires_sysv_ipc(run, shm, without_sysv_ipc, module, args):
+    shm.make_set(stages=1)
+    result = run(module, args, check_mode=True)[1]
+    assert 'sysv_ipc' not in result['msg']
+    assert 'exception' not in result
 
 
 @pytest.mark.parametrize('module, args', [
@@ -164,8 +199,56 @@ def without_sysv_ipc(monkeypatch):
     (shm_verify, {'path': '/nonexistent'}),
     (shm_segments, {'namespace': 'test', 'state': 'absent'}),
 ])
-def test_every_module_fails_without_sysv_ipc(run, without_sysv_ipc, module, args):
+def test_every_module_fails_when_asked_for_a_missing_sysv_ipc(run, without_sysv_ipc, monkeypatch, module, args):
+    monkeypatch.setenv(_sysv.BACKEND_ENV, 'sysv_ipc')
     failed, result = run(module, args)
     assert failed
     assert 'Failed to import the required Python library (sysv_ipc)' in result['msg']
+    assert 'FASTRESTART_SYSV_BACKEND=sysv_ipc asks for it' in result['msg']
     assert 'blocked by the test' in result['exception']
+
+
+@pytest.mark.parametrize('module, args', [
+    (shm_info, {}),
+    (shm_backup, {'namespaces': ['test'], 'path': '/nonexistent'}),
+])
+def test_an_unknown_backend_fails_clearly(run, monkeypatch, module, args):
+    monkeypatch.setenv(_sysv.BACKEND_ENV, 'posix')
+    failed, result = run(module, args)
+    assert failed
+    assert result['msg'] == 'FASTRESTART_SYSV_BACKEND=posix names no System V backend: use ctypes or sysv_ipc, or unset it'
+    assert 'exception' not in result
+
+
+SYSTEM_PYTHON = '/usr/bin/python3'
+
+
+def _system_python_lacks_sysv_ipc():
+    if not os.path.exists(SYSTEM_PYTHON):
+        return False
+    probe = subprocess.run([SYSTEM_PYTHON, '-c', 'import sysv_ipc'], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, check=False)
+    return probe.returncode != 0
+
+
+@pytest.mark.skipif(not _system_python_lacks_sysv_ipc(), reason='needs %s without sysv_ipc' % SYSTEM_PYTHON)
+def test_shm_info_on_the_distributions_python(shm, tmp_path):
+    """The real module, shipped by ansible to the system's python3 that has no sysv_ipc, reads the segments."""
+    shm.make_set(stages=2)
+    # The collection under test, wherever this checkout is.
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(_sysv.__file__))))
+    (tmp_path / 'ansible_collections' / 'fastrestart').mkdir(parents=True)
+    (tmp_path / 'ansible_collections' / 'fastrestart' / 'aerospike').symlink_to(root)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(tmp_path), ANSIBLE_NOCOLOR='1', ANSIBLE_DEPRECATION_WARNINGS='0', ANSIBLE_LOCALHOST_WARNING='0',
+               ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+    env.pop(_sysv.BACKEND_ENV, None)
+    ansible = os.path.join(os.path.dirname(sys.executable), 'ansible')
+    proc = subprocess.run([ansible, 'localhost', '-m', 'fastrestart.aerospike.shm_info',
+                           '-e', 'ansible_python_interpreter=%s' % SYSTEM_PYTHON],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, env=env,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith('localhost | SUCCESS => ')
+    result = json.loads(proc.stdout.split(' => ', 1)[1])
+    assert result['sysv_backend'] == 'ctypes'
+    assert [(n['namespace'], n['segment_count'], n['clean_shutdown']) for n in result['namespaces']] == [('test', 4, True)]
