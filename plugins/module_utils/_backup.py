@@ -68,24 +68,16 @@ def _worst_case_file_size(item):
 
 
 def plan_backup(path, namespaces, instance=0, compress=False, threads=None, codec='auto',
-                allow_volatile_path=False, entries=None):
-    """Everything a backup would do, and every reason it would refuse. Changes nothing."""
+                allow_volatile_path=False, entries=None, create_parents=False):
+    """Everything a backup would do, and every reason it would refuse. Changes nothing.
+
+    create_parents plans the missing parents of the folder too (as C ASMT does not: it
+    refuses them), so that a first backup under a new root is checked, not refused.
+    """
     namespaces, threads = check_request(namespaces, instance, threads)
     plan = new_plan('backup', path, instance, threads, codec, compress)
     path = plan.path
-    folder_exists = os.path.isdir(path)
-    if not folder_exists:
-        parent = os.path.dirname(path.rstrip('/')) or '/'
-        if os.path.lexists(path):
-            plan.refuse('folder', '%s exists and is not a folder: choose a folder for the backup' % path, path=path)
-        elif not os.path.isdir(parent):
-            plan.refuse('folder', "Cannot write to directory '%s': its parent %s does not exist; create it first "
-                        "(the backup creates only the last level, mode 0700)" % (path, parent), path=path)
-        else:
-            plan.create_folder = True
-    elif os.geteuid() != 0 and not os.access(path, os.W_OK | os.X_OK):
-        plan.refuse('folder', "Cannot write to directory '%s': either it does not exist or we don't have write "
-                    "permission." % path, path=path)
+    folder_exists = _plan_folder(plan, create_parents)
     volatile = _folder.volatile_filesystem(path)
     plan.facts['filesystem_volatile'] = volatile
     if volatile and not allow_volatile_path:
@@ -115,10 +107,42 @@ def plan_backup(path, namespaces, instance=0, compress=False, threads=None, code
         for code, message in _folder.folder_problems(path, modes):
             plan.refuse(code, message, path=path)
     elif plan.create_folder:
-        # Only when the parent exists: a missing parent is already refused above.
-        for code, message in _folder.ancestor_problems(path, os.geteuid()):
+        # The existing folders above the first one to create: who could swap what the run creates.
+        first = (plan.create_parents or [path])[0]
+        for code, message in _folder.ancestor_problems(first, os.geteuid()):
             plan.refuse(code, message, path=path)
     return plan
+
+
+def _plan_folder(plan, create_parents):
+    """Whether the folder exists; otherwise plan its creation (and its parents') or refuse."""
+    path = plan.path
+    if os.path.isdir(path):
+        if os.geteuid() != 0 and not os.access(path, os.W_OK | os.X_OK):
+            plan.refuse('folder', "Cannot write to directory '%s': either it does not exist or we don't have write "
+                        "permission." % path, path=path)
+        return True
+    parent = os.path.dirname(path.rstrip('/')) or '/'
+    if os.path.lexists(path):
+        plan.refuse('folder', '%s exists and is not a folder: choose a folder for the backup' % path, path=path)
+    elif os.path.isdir(parent):
+        plan.create_folder = True
+    elif not create_parents:
+        plan.refuse('folder', "Cannot write to directory '%s': its parent %s does not exist; create it first "
+                    "(the backup creates only the last level, mode 0700)" % (path, parent), path=path)
+    else:
+        missing = []
+        above = parent
+        while not os.path.lexists(above):
+            missing.insert(0, above)
+            above = os.path.dirname(above)
+        if missing and os.path.isdir(above):
+            plan.create_parents = missing
+            plan.create_folder = True
+        else:
+            plan.refuse('folder', "Cannot write to directory '%s': %s exists and is not a folder" % (path, above),
+                        path=path)
+    return False
 
 
 def _plan_namespace(plan, ns_plan, members, names, marker_and_manifest):
@@ -242,20 +266,36 @@ def execute_backup(plan, progress=None, verify=False, crc=True):
     when a namespace fails. Namespaces are independent, as in ASMT: one failing does not
     stop the others.
     """
-    created_folder = False
-    if plan.create_folder and plan.runnable():
-        try:
-            os.mkdir(plan.path, 0o700)
-        except OSError as exc:
-            raise ExecutionError('Could not create backup directory %s: %s. It did not exist when the backup was '
-                                 'planned; plan again' % (plan.path, exc.strerror), path=plan.path, errno=exc.errno)
-        _manifest.fsync_dir(os.path.dirname(plan.path.rstrip('/')) or '/')
-        created_folder = True
+    created = _create_folders(plan) if plan.create_folder and plan.runnable() else []
     try:
         return execute_namespaces(plan, lambda ns, engine: _backup_namespace(plan, ns, engine, verify, crc), progress)
     finally:
-        if created_folder and not os.listdir(plan.path):
-            os.rmdir(plan.path)
+        _remove_empty(created)
+
+
+def _create_folders(plan):
+    """mkdir the planned parents and the folder (mode 0700, owned by the user running); returns them."""
+    created = []
+    for folder in plan.create_parents + [plan.path]:
+        try:
+            os.mkdir(folder, 0o700)
+        except OSError as exc:
+            _remove_empty(created)
+            what = 'backup directory' if folder == plan.path else 'folder'
+            raise ExecutionError('Could not create %s %s: %s. It did not exist when the backup was planned; plan '
+                                 'again' % (what, folder, exc.strerror), path=folder, errno=exc.errno)
+        _manifest.fsync_dir(os.path.dirname(folder.rstrip('/')) or '/')
+        created.append(folder)
+    return created
+
+
+def _remove_empty(created):
+    """Remove the folders this run created, deepest first, as long as they are empty: a failed run leaves none."""
+    for folder in reversed(created):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            return
 
 
 def _backup_namespace(plan, ns_plan, engine, verify, crc):

@@ -156,6 +156,7 @@ class Plan:
         self.warnings = []
         self.facts = {}
         self.create_folder = False
+        self.create_parents = []    # missing parents of the folder that a run creates, top-down
 
     def refuse(self, code, message, **facts):
         self.problems.append(Problem(code, message, **facts))
@@ -226,4 +227,5 @@ class Plan:
             'warnings': list(self.warnings),
             'facts': dict(self.facts),
             'create_folder': self.create_folder,
+            'create_parents': list(self.create_parents),
         }

@@ -36,10 +36,21 @@ options:
     required: true
   path:
     description:
-      - The backup folder. Its parent must exist; the folder itself is created (mode C(0700)) when missing.
+      - The backup folder. Its parent must exist unless O(create_parents) is set; the folder itself is created
+        (mode C(0700)) when missing.
       - It must not be writable by users other than root and its owner, as the restore would refuse it.
     type: path
     required: true
+  create_parents:
+    description:
+      - Also create the missing parents of O(path) (mode C(0700), owned by the user the module runs as), as
+        C(mkdir -p) would. Without it a missing parent is refused, as C(asmt) refuses it.
+      - The plan lists them in RV(created_parents); check mode creates nothing, so a first C(--check) run on a
+        host without the backup root reports the backup it would make instead of refusing it.
+      - The folders that exist above them are checked as for any backup folder (owned by root or the user, not
+        writable by others without the sticky bit). A run that fails removes the folders it created.
+    type: bool
+    default: false
   compress:
     description:
       - Write gzip-compressed C(.dat.gz) files (ASMT's C(-z)). The base and meta segments are always stored
@@ -98,6 +109,14 @@ EXAMPLES = r'''
     path: /var/backups/aerospike/shm
   register: backup
 
+- name: Analyze a backup on a host never backed up, whose /var/backups/aerospike does not exist yet
+  fastrestart.aerospike.shm_backup:
+    namespaces: [test]
+    path: /var/backups/aerospike/cycle-1
+    create_parents: true
+  check_mode: true
+  register: first_analysis
+
 - name: Back up instance 1, compressed, reading every file back
   fastrestart.aerospike.shm_backup:
     instance: 1
@@ -119,6 +138,14 @@ path:
   returned: always
   type: str
   sample: /var/backups/aerospike/shm
+created_parents:
+  description:
+    - Missing parents of O(path) that the run created, or in check mode would create, top-down. Empty unless
+      O(create_parents) is set and a parent was missing.
+  returned: always
+  type: list
+  elements: str
+  sample: [/var/backups/aerospike]
 plan:
   description:
     - The analysis the run is based on, as the core builds it, per namespace with its state (V(ready),
@@ -275,6 +302,7 @@ def main():
             compress=dict(type='bool', default=False),
             verify=dict(type='bool', default=False),
             allow_volatile_path=dict(type='bool', default=False),
+            create_parents=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
@@ -283,9 +311,10 @@ def main():
     with module.errors():
         plan = plan_backup(params['path'], params['namespaces'], instance=params['instance'],
                            compress=params['compress'], threads=params['threads'],
-                           allow_volatile_path=params['allow_volatile_path'])
+                           allow_volatile_path=params['allow_volatile_path'], create_parents=params['create_parents'])
         diff = backup_diff(plan) if module._diff else None
-    module.exit_plan(plan, lambda p: execute_backup(p, verify=params['verify']), time.monotonic() - started, diff=diff)
+    module.exit_plan(plan, lambda p: execute_backup(p, verify=params['verify']), time.monotonic() - started, diff=diff,
+                     created_parents=plan.create_parents)
 
 
 if __name__ == '__main__':

@@ -19,7 +19,10 @@ from shm_sets import DATA, PRIMARY, SECONDARY, key
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _backup
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
-from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import RefusedError
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
+    ExecutionError,
+    RefusedError,
+)
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._version import VERSION
 
 __metaclass__ = type
@@ -150,6 +153,69 @@ def test_folder_created_with_0700_and_only_one_level(shm, tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(os.stat(str(tmp_path / 'bk')).st_mode) == 0o700
+
+
+def test_create_parents_plans_the_missing_root_and_creates_it(shm, tmp_path):
+    shm.make_set()
+    target = tmp_path / 'aerospike' / 'cycle' / 'bk'
+    plan = _backup.plan_backup(str(target), ['test'], create_parents=True)
+    assert plan.ok, plan.message()
+    parents = [str(tmp_path / 'aerospike'), str(tmp_path / 'aerospike' / 'cycle')]
+    assert plan.create_parents == parents and plan.create_folder
+    assert plan.to_dict()['create_parents'] == parents
+    assert not (tmp_path / 'aerospike').exists()       # analysis creates nothing
+    old = os.umask(0o022)
+    try:
+        _backup.execute_backup(plan)
+    finally:
+        os.umask(old)
+    for folder in parents + [str(target)]:
+        st = os.stat(folder)
+        assert (stat.S_IMODE(st.st_mode), st.st_uid) == (0o700, os.geteuid())
+    assert _manifest.manifest_name(0, 'test') in os.listdir(str(target))
+
+
+def test_create_parents_without_missing_parents_changes_nothing(shm, tmp_path):
+    shm.make_set()
+    plan = _backup.plan_backup(str(tmp_path / 'bk'), ['test'], create_parents=True)
+    assert plan.ok and plan.create_parents == [] and plan.create_folder
+
+
+def test_create_parents_keeps_the_refusals_of_unsafe_parents(shm, tmp_path):
+    shm.make_set()
+    shared = tmp_path / 'shared'
+    shared.mkdir()
+    os.chmod(str(shared), 0o777)
+    target = shared / 'aerospike' / 'bk'
+    plan = _backup.plan_backup(str(target), ['test'], create_parents=True)
+    assert codes(plan) == ['folder-permissions'] and 'parent folder %s is writable' % shared in messages(plan)
+    os.chmod(str(shared), 0o755)
+    os.chown(str(shared), 65534, 65534)
+    plan = _backup.plan_backup(str(target), ['test'], create_parents=True)
+    assert codes(plan) == ['folder-permissions'] and 'belongs to uid 65534' in messages(plan)
+    assert os.listdir(str(shared)) == []
+
+
+def test_create_parents_refuses_a_file_in_the_way(shm, tmp_path):
+    shm.make_set()
+    (tmp_path / 'file').write_text('x')
+    plan = _backup.plan_backup(str(tmp_path / 'file' / 'deeper' / 'bk'), ['test'], create_parents=True)
+    assert codes(plan) == ['folder'] and '%s exists and is not a folder' % (tmp_path / 'file') in messages(plan)
+    plan = _backup.plan_backup(str(tmp_path / 'file' / 'bk'), ['test'], create_parents=True)
+    assert codes(plan) == ['folder'] and 'is not a folder' in messages(plan)
+
+
+def test_a_failed_backup_removes_the_parents_it_created(shm, tmp_path, monkeypatch):
+    shm.make_set()
+    target = tmp_path / 'aerospike' / 'cycle' / 'bk'
+    plan = _backup.plan_backup(str(target), ['test'], create_parents=True)
+
+    def failing(*args, **kwargs):
+        raise OSError(5, 'Input/output error')
+    monkeypatch.setattr(_manifest, 'write_marker', failing)
+    with pytest.raises(ExecutionError):
+        _backup.execute_backup(plan)
+    assert os.listdir(str(tmp_path)) == []
 
 
 def test_existing_folder_keeps_its_mode(shm, tmp_path):

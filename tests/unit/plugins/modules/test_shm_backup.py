@@ -231,3 +231,27 @@ def test_refuses_bad_instance_and_duplicate_names(shm, run, tmp_path):
 def test_requires_namespaces_and_path(run):
     failed, result = run(shm_backup, {'namespaces': ['test']})
     assert failed and 'path' in result['msg']
+
+
+def test_check_mode_on_a_host_never_backed_up_plans_the_root(shm, run, tmp_path):
+    shm.make_set(stages=1)
+    root = tmp_path / 'aerospike'
+    path = str(root / 'cycle-1')
+
+    failed, refused = run(shm_backup, {'namespaces': ['test'], 'path': path}, check_mode=True)
+    assert failed and 'does not exist; create it first' in refused['msg']
+
+    failed, result = run(shm_backup, {'namespaces': ['test'], 'path': path, 'create_parents': True}, check_mode=True)
+    assert not failed, result['msg']
+    assert result['changed'] is True and result['created_parents'] == [str(root)]
+    assert result['plan']['create_parents'] == [str(root)] and result['plan']['create_folder'] is True
+    assert not root.exists()
+
+    failed, result = run(shm_backup, {'namespaces': ['test'], 'path': path, 'create_parents': True})
+    assert not failed, result['msg']
+    assert result['created_parents'] == [str(root)]
+    assert oct(os.stat(str(root)).st_mode & 0o7777) == oct(0o700)
+    assert result['manifests'] == [os.path.join(path, 'fastrestart-i0-test.manifest.json')]
+
+    failed, again = run(shm_backup, {'namespaces': ['test'], 'path': path, 'create_parents': True})
+    assert not failed and again['changed'] is False and again['created_parents'] == []
