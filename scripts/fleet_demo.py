@@ -33,9 +33,12 @@ DEFAULT_COLD_RATE = 200 * 1024 * 1024
 # entries; half a million records a second per node is an optimistic round figure for it.
 REAL_RECORDS_PER_SECOND = 500000
 INDEX_ENTRY = 64
-# Lines of a host's journal that tell its cycle.
-JOURNAL_WORDS = (' asd[', 'aerospike.service', 'shm_backup', 'shm_verify', 'shm_restore', 'sysctl', '-- reboot --',
-                 'Reached target reboot', 'systemd-shutdown', 'Reloading', 'asd-systemd-helper')
+# Lines of a host's journal that tell its cycle: asd's own, its unit's, the modules that backed up and
+# restored, the stop's drop-in, and the reboot. Ansible logs each module's whole invocation; the first
+# 150 characters name it.
+JOURNAL_WORDS = (' asd[', 'aerospike.service', 'shm_backup', 'shm_verify', 'shm_restore', 'sysctl -w', '-- reboot --',
+                 'Reached target reboot', 'legacy.copy', 'Reloading', 'asd-systemd-helper')
+JOURNAL_WIDTH = 150
 STEPS = (('stop', 'stop'), ('backup', 'backup'), ('reboot', 'reboot'), ('restore', 'restore'),
          ('warm_start', 'warm start'), ('rejoin', 'rejoin'))
 
@@ -82,9 +85,9 @@ def journal_excerpt(fleet_dir, host):
     sys.path.insert(0, os.path.dirname(FLEET))
     import fleet as fleet_sim  # pylint: disable=import-error,import-outside-toplevel
     lines = fleet_sim.ssh(fleet_dir, host, command, timeout=120).stdout.splitlines()
-    keep = [line for line in lines if any(word in line for word in JOURNAL_WORDS)]
-    return '\n%s\'s journal of its cycle (%d of %d lines):\n%s' % (host, len(keep), len(lines),
-                                                                  '\n'.join('  ' + line for line in keep))
+    keep = [line[:JOURNAL_WIDTH] for line in lines if any(word in line for word in JOURNAL_WORDS)]
+    head = '\n%s\'s journal of its cycle (%d of %d lines):\n' % (host, len(keep), len(lines))
+    return head + '\n'.join('  ' + line for line in keep)
 
 
 def main(argv=None):

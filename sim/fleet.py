@@ -481,9 +481,9 @@ def _find_systemd(nspawn_pid, timeout=30):
 def _boot_once(hdir, name, count, console):
     """One boot of the host, until nspawn exits; returns nspawn's exit status."""
     env = dict(os.environ, SYSTEMD_NSPAWN_API_VFS_WRITABLE='1')  # lets a host sysctl -w kernel.shm*
+    cluster = os.path.join(os.path.dirname(os.path.dirname(hdir)), 'cluster')
     argv = [NSPAWN, '-D', os.path.join(hdir, 'root'), '--boot', '--register=no', '--keep-unit',
-            '--machine=' + name, '-q', '--bind=%s:%s' % (os.path.join(os.path.dirname(os.path.dirname(hdir)),
-                                                                     'cluster'), CLUSTER_MOUNT)]
+            '--machine=' + name, '-q', '--bind=%s:%s' % (cluster, CLUSTER_MOUNT)]
     started = time.time()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=console, stderr=console, env=env, cwd='/')
     systemd = _find_systemd(proc.pid)

@@ -19,7 +19,6 @@ import io
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -330,6 +329,39 @@ def test_asd_runs_as_aerospike_service_and_asinfo_follows_it(fleet_dir):
     assert cluster_size(fleet_dir, 'h1') == 2 and cluster_size(fleet_dir, 'h2') == 2
     key_h1 = _wait(lambda: stable(fleet_dir, 'h1', 2), 3 * MIGRATION_SECONDS + 5, what='a stable cluster again')
     assert stable(fleet_dir, 'h2', 2) == key_h1 and key_h1 not in (key_before, key_alone)
+
+
+def _asd_info(fleet_dir, host):
+    proc = _ansible(fleet_dir, host, '-m', 'fastrestart.aerospike.asd_info', '-a', 'namespaces=test')
+    assert proc.returncode == 0, proc.stdout
+    return json.loads(proc.stdout.split('=>', 1)[1])
+
+
+def test_asd_info_reads_the_journal_then_the_file_that_aerospike_conf_names(fleet_dir):
+    """The module on a real host: systemd's view of the unit, warm and clean from the journal of
+    this boot with the packaged console sink, and from the file once aerospike.conf names one."""
+    _wait(lambda: stable(fleet_dir, 'h2', 2), 30, what='a stable 2-node cluster')
+    info = _asd_info(fleet_dir, 'h2')
+    assert (info['source'], info['path']) == ('journal', None)
+    assert info['unit']['active_state'] == 'active' and info['unit']['cold_start_forced'] is False
+    assert info['start']['kinds'] == {'test': 'warm'} and info['stop']['outcome'] == 'running'
+
+    conf = '/etc/aerospike/aerospike.conf'
+    log = '/var/log/aerospike/aerospike.log'
+    to_file = "sed -i.orig 's|^\tconsole {|\tfile %s {|' %s && systemctl restart aerospike" % (log, conf)
+    assert run(fleet_dir, 'h2', to_file).returncode == 0
+    try:
+        _wait(lambda: asinfo(fleet_dir, 'h2', 'status') == ('ok', 0), 30, what='asd on h2 to answer')
+        info = _asd_info(fleet_dir, 'h2')
+        assert (info['source'], info['path']) == ('file', log)
+        assert info['start']['kinds'] == {'test': 'warm'} and info['start']['ready']
+        # The clean stop of the restart went to the journal, so the file shows none since its start.
+        assert info['stop']['outcome'] == 'running'
+    finally:
+        run(fleet_dir, 'h2', 'mv %s.orig %s && systemctl restart aerospike' % (conf, conf))
+    _wait(lambda: asinfo(fleet_dir, 'h2', 'status') == ('ok', 0), 30, what='asd on h2 to answer again')
+    info = _asd_info(fleet_dir, 'h2')
+    assert info['stop']['outcome'] == 'running' and info['start']['kinds'] == {'test': 'warm'}
 
 
 def test_quiesce_and_recluster_across_hosts(fleet_dir):
