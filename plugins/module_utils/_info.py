@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 import json
 import os
 
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _boot_restore
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
@@ -338,7 +339,16 @@ def _existing_filesystem(path):
         return None
 
 
-def gather(instance=None, namespaces=None, paths=None, entries=None, meminfo=MEMINFO):
+def boot_restore_facts(state_file):
+    """The boot-restore service's record (its state file, and its hold file beside it), or None."""
+    if not state_file:
+        return None
+    state = _boot_restore.load_json(state_file)
+    hold = _boot_restore.load_json(os.path.join(os.path.dirname(state_file), os.path.basename(_boot_restore.HOLD_FILE)))
+    return _boot_restore.report(state, hold)
+
+
+def gather(instance=None, namespaces=None, paths=None, entries=None, meminfo=MEMINFO, boot_restore_state=None):
     """Everything shm_info returns."""
     namespaces = check_filter(instance, namespaces)
     # First: a backend the environment names but the host lacks fails before anything is read.
@@ -355,4 +365,5 @@ def gather(instance=None, namespaces=None, paths=None, entries=None, meminfo=MEM
         'unclaimed_segments': unclaimed,
         'backups': [backup_facts(p, instance, namespaces, current) for p in (paths or [])],
         'sysv_backend': backend,
+        'boot_restore': boot_restore_facts(boot_restore_state),
     }

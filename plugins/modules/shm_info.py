@@ -38,6 +38,13 @@ options:
     type: list
     elements: path
     default: []
+  boot_restore_state:
+    description:
+      - The state file of the boot-restore service (role C(fastrestart.aerospike.boot_restore)), read for
+        RV(boot_restore). A missing file gives RV(boot_restore=null).
+    type: path
+    default: /var/lib/fastrestart-aerospike/boot-restore.json
+    version_added: 0.2.0
 extends_documentation_fragment:
   - fastrestart.aerospike.shm.host
   - fastrestart.aerospike.shm.read_only
@@ -66,6 +73,13 @@ EXAMPLES = r'''
 - name: List the namespaces whose index asd left in memory after a clean shutdown
   ansible.builtin.debug:
     msg: "{{ shm.namespaces | selectattr('clean_shutdown') | map(attribute='namespace') | list }}"
+
+- name: Require that the boot-restore service restored the index in this boot
+  ansible.builtin.assert:
+    that:
+      - shm.boot_restore.last_restore.result == 'restored'
+      - shm.boot_restore.last_restore.boot_id == shm.boot_id
+    fail_msg: "no restore in this boot: {{ shm.boot_restore.last_restore.reason }}"
 
 - name: Describe only namespace test of instance 1
   fastrestart.aerospike.shm_info:
@@ -223,6 +237,63 @@ sysv_backend:
   returned: always
   type: str
   sample: ctypes
+boot_restore:
+  description:
+    - The boot-restore service (role C(fastrestart.aerospike.boot_restore)) as its state file records it; null
+      when the service never ran on the host.
+    - RV(boot_restore.last_shutdown) is the last shutdown's decision and backup, RV(boot_restore.last_restore)
+      this boot's restore (or the last one, after a restart of the unit).
+  returned: always
+  type: dict
+  version_added: 0.2.0
+  contains:
+    boot_id:
+      description: The boot the service recorded at its last start.
+      type: str
+    previous_boot_id:
+      description: The boot recorded at the start before it, whose shutdown backup a restore must come from.
+      type: str
+    held:
+      description: Whether C(fastrestart.aerospike.rolling_reboot) holds the service (no backup, no restore).
+      type: bool
+    hold:
+      description: The hold file's content (who holds it, cycle, since), or null.
+      type: dict
+    last_shutdown:
+      description:
+        - The last shutdown - C(boot_id), C(time), C(result) (V(backed-up), V(skipped), V(failed)), C(reason),
+          C(bytes), C(seconds) of the backup, C(estimate_seconds), C(folder), C(service_seconds) (the whole stop).
+      type: dict
+    last_backup:
+      description: The last backup taken - C(boot_id), C(time), C(folder), C(bytes), C(seconds), C(rate) (bytes/s).
+      type: dict
+    last_restore:
+      description:
+        - The restore at the last boot - C(boot_id), C(time), C(result) (V(restored), V(none), V(failed)),
+          C(reason), C(bytes), C(seconds), C(folder), C(service_seconds) (the whole start).
+      type: dict
+    backups:
+      description: The service's backup folders, newest first.
+      type: list
+      elements: str
+    stop_timeout_seconds:
+      description: The stop timeout the service set for its unit from its last measured backup.
+      type: int
+  sample:
+    boot_id: 3f1e6c2a-5b0d-4c8e-9a7f-2d4b6e8f0a1c
+    previous_boot_id: 0c9a4e1d-7e2b-4f3a-8d6c-1b5e9f2a7c30
+    held: false
+    hold: null
+    last_shutdown: {boot_id: 0c9a4e1d-7e2b-4f3a-8d6c-1b5e9f2a7c30, time: '2026-01-31T12:00:00Z', result: backed-up,
+                    reason: 'asd stopped cleanly', bytes: 268435456, seconds: 1.9, estimate_seconds: 9.0,
+                    folder: /var/backups/aerospike-boot-restore/20260131T120000Z-0c9a4e1d7e2b, service_seconds: 2.3}
+    last_backup: {boot_id: 0c9a4e1d-7e2b-4f3a-8d6c-1b5e9f2a7c30, time: '2026-01-31T12:00:02Z', bytes: 268435456,
+                  seconds: 1.9, rate: 141281818, folder: /var/backups/aerospike-boot-restore/20260131T120000Z-0c9a4e1d7e2b}
+    last_restore: {boot_id: 3f1e6c2a-5b0d-4c8e-9a7f-2d4b6e8f0a1c, time: '2026-01-31T12:00:09Z', result: restored,
+                   reason: restoring the backup the previous boot took at its shutdown, bytes: 268435456, seconds: 1.2,
+                   folder: /var/backups/aerospike-boot-restore/20260131T120000Z-0c9a4e1d7e2b, service_seconds: 1.5}
+    backups: [/var/backups/aerospike-boot-restore/20260131T120000Z-0c9a4e1d7e2b]
+    stop_timeout_seconds: 60
 backups:
   description: One entry per folder in O(paths), in that order.
   returned: always
@@ -320,6 +391,9 @@ backups:
       volatile: false
 '''
 
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._boot_restore import (
+    STATE_FILE as BOOT_RESTORE_STATE,
+)
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._info import (
     gather,
 )
@@ -336,12 +410,14 @@ def main():
             instance=dict(type='int'),
             namespaces=dict(type='list', elements='str'),
             paths=dict(type='list', elements='path', default=[]),
+            boot_restore_state=dict(type='path', default=BOOT_RESTORE_STATE),
         ),
         supports_check_mode=True,
     )
     params = module.params
     with module.errors():
-        facts = gather(params['instance'], params['namespaces'], params['paths'])
+        facts = gather(params['instance'], params['namespaces'], params['paths'],
+                       boot_restore_state=params['boot_restore_state'])
     module.exit_json(changed=False, **jsonable(facts))
 
 

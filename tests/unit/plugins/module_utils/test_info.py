@@ -154,6 +154,8 @@ def test_backup_facts_of_asmt_files_and_odd_paths(shm, tmp_path):
 def test_gather_has_every_key(shm, tmp_path):
     shm.make_set(stages=1)
     facts = _info.gather(paths=[str(tmp_path)])
-    assert set(facts) == {'boot_id', 'hostname', 'kernel', 'namespaces', 'unclaimed_segments', 'backups', 'sysv_backend'}
+    assert set(facts) == {'boot_id', 'hostname', 'kernel', 'namespaces', 'unclaimed_segments', 'backups', 'sysv_backend',
+                          'boot_restore'}
+    assert facts['boot_restore'] is None
     assert facts['sysv_backend'] == _sysv.backend_name()
     assert facts['backups'][0]['state'] == 'empty'
