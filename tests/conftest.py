@@ -24,3 +24,24 @@ def pytest_configure(config):
     """Re-run the whole session inside `unshare --ipc` so no test can touch real segments."""
     config.addinivalue_line('markers', 'slow: long-running test (multi-GiB segments); deselect with -m "not slow"')
     private_ipc.ensure(['-m', 'pytest'] + sys.argv[1:], 'tests')
+
+
+def _is_scenario(item):
+    return item.nodeid.startswith('tests/molecule/test_molecule.py::test_scenario[')
+
+
+def pytest_collection_modifyitems(session, config, items):  # pylint: disable=unused-argument
+    """The molecule scenarios last: they run in the background meanwhile, and their tests only wait."""
+    items.sort(key=_is_scenario)
+
+
+def pytest_collection_finish(session):
+    """Start the collected molecule scenarios now: they run while the other tests do."""
+    scenarios = set()
+    module = None
+    for item in session.items:
+        if _is_scenario(item):
+            scenarios.add(item.callspec.params['scenario'])
+            module = item.module
+    if module is not None:
+        module.start_in_background(scenarios)

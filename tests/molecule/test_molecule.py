@@ -2,11 +2,14 @@
 # Copyright: (c) 2026, fastrestart.aerospike maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The roles against a simulated fleet: one molecule scenario per test (extensions/molecule/).
+"""The roles against fleets of Debian hosts: one molecule scenario per test (extensions/molecule/).
 
-Each scenario boots its own fleet (sim/fleet.py) on its own ports, runs playbooks/rolling_reboot.yml
-and checks the hosts in verify.yml, then tears the fleet down. Also checks that every role's
-defaults and argument spec agree, as ansible-core validates only the spec.
+Each scenario boots its own fleet (sim/fleet.py) on its own ports and folder, runs
+playbooks/rolling_reboot.yml and checks the hosts in verify.yml, then powers the fleet off. Most of
+a scenario's time is spent waiting (reboots, gates, migrations), so the scenarios start in the
+background as soon as the session has collected them (tests/conftest.py), a few at a time, and each
+test waits for its own. Also checks that every role's defaults and argument spec agree, as
+ansible-core validates only the spec.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 import yaml
@@ -23,20 +27,60 @@ __metaclass__ = type
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
 ROLES = os.path.join(ROOT, 'roles')
-SCENARIOS = ('fleet', 'check', 'resume', 'cold', 'slowstop')
+# Longest first, so that the last to finish started early.
+SCENARIOS = ('slowstop', 'resume', 'fleet', 'cold', 'check')
+# Scenarios at once: each mostly waits, but Ansible's forks need CPU on a 2-core machine.
+AT_ONCE = 3
+MOLECULE = os.path.join(BIN, 'molecule')
 
 
 def _molecule(scenario):
     env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get('PATH', ''), ANSIBLE_NOCOLOR='1', NO_COLOR='1',
                ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.venv', 'collections'), PY_COLORS='0')
-    return subprocess.run([os.path.join(BIN, 'molecule'), 'test', '-s', scenario], cwd=ROOT, env=env,
+    return subprocess.run([MOLECULE, 'test', '-s', scenario], cwd=ROOT, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900, check=False)
 
 
-@pytest.mark.skipif(not os.access(os.path.join(BIN, 'molecule'), os.X_OK), reason='molecule is not installed')
+class Background:
+    """Scenarios running in threads, AT_ONCE at a time; result(name) waits for one."""
+
+    def __init__(self):
+        self._results = {}
+        self._threads = {}
+        self._slots = threading.Semaphore(AT_ONCE)
+
+    def start(self, names):
+        for name in names:
+            if name not in self._threads:
+                self._threads[name] = threading.Thread(target=self._run, args=(name,), daemon=True)
+                self._threads[name].start()
+
+    def _run(self, name):
+        with self._slots:
+            try:
+                self._results[name] = _molecule(name)
+            except subprocess.TimeoutExpired as exc:
+                self._results[name] = subprocess.CompletedProcess(exc.cmd, -1, exc.output or b'timed out')
+
+    def result(self, name):
+        self.start([name])
+        self._threads[name].join()
+        return self._results[name]
+
+
+BACKGROUND = Background()
+
+
+def start_in_background(names):
+    """Called once collection is done: start the scenarios that the session will check."""
+    if os.access(MOLECULE, os.X_OK):
+        BACKGROUND.start([name for name in SCENARIOS if name in names])
+
+
+@pytest.mark.skipif(not os.access(MOLECULE, os.X_OK), reason='molecule is not installed')
 @pytest.mark.parametrize('scenario', SCENARIOS)
 def test_scenario(scenario):
-    result = _molecule(scenario)
+    result = BACKGROUND.result(scenario)
     output = result.stdout.decode('utf-8', 'replace')
     assert result.returncode == 0, 'molecule test -s %s failed (rc %d):\n%s' % (scenario, result.returncode, output[-12000:])
 
