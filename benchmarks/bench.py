@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 __metaclass__ = type
@@ -51,6 +52,7 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import decode  # noqa: E402
 
 GIB = 1 << 30
+MIB = 1 << 20
 NAMESPACE = 'bench'
 # The raw copy moves the same pieces the tool's engine does, so both spread over the threads.
 RAW_PIECE = _engine.COPY_CHUNK
@@ -59,15 +61,6 @@ SCRATCH_KEY = 0x0B000000
 
 # Share of the machine's CPU time used by other processes above which the figures are suspect.
 BUSY_SHARE = 0.10
-# The issue's targets: (name, what is compared, threshold, how it reads).
-TARGETS = (
-    ('plain backup vs raw copy', 'ratio', 0.9, '>= 0.9x'),
-    ('plain restore vs raw readinto', 'ratio', 0.9, '>= 0.9x'),
-    ('compressed backup', 'gbps', 1.0, '>= 1 GB/s'),
-    ('CRC-32 cost (plain backup)', 'cost', 0.10, '<= 10%'),
-)
-
-
 class CpuUsage:
     """How much of the machine's CPU time other processes used since this was made."""
 
@@ -314,7 +307,7 @@ def raw_restore(source, threads):
     return seconds
 
 
-# ---------------------------------------------------------------- the tool
+# ---------------------------------------------------------------- the tool and C ASMT
 
 def tool_backup(dest, instance, threads, compress, crc=True):
     started = time.monotonic()
@@ -325,12 +318,82 @@ def tool_backup(dest, instance, threads, compress, crc=True):
     return seconds, result
 
 
-def tool_restore(source, instance, threads):
+def tool_restore(source, instance, threads, codec=None):
+    """Plan and restore; codec (a Codec) overrides the plan's, for the zlib fallback rows."""
     started = time.monotonic()
     plan = _restore.plan_restore(source, [NAMESPACE], instance=instance, threads=threads)
     plan.raise_if_refused()
+    if codec is not None:
+        plan.codec = codec
     _restore.execute_restore(plan)
     return time.monotonic() - started
+
+
+def peer_path(given):
+    """C ASMT's binary: --peer, else ../shared/peer/asmt beside the checkout; None when absent."""
+    path = given or os.path.join(os.path.dirname(ROOT), 'shared', 'peer', 'asmt')
+    return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
+
+
+def peer_run(peer, args, threads):
+    """Run C ASMT (always inside this private IPC namespace) and time it; a failure stops the benchmark."""
+    command = [peer] + args + ['-n', NAMESPACE, '-t', str(threads)]
+    started = time.monotonic()
+    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          timeout=900, check=False)
+    seconds = time.monotonic() - started
+    if done.returncode != 0:
+        raise SystemExit('bench: C ASMT failed (exit %d): %s\n%s' % (done.returncode, ' '.join(command),
+                                                                      done.stdout.strip()))
+    return seconds
+
+
+def peer_backup(peer, dest, threads, compress):
+    os.mkdir(dest, 0o700)
+    return peer_run(peer, ['-b', '-p', dest] + (['-z'] if compress else []), threads)
+
+
+def peer_restore(peer, source, threads):
+    return peer_run(peer, ['-r', '-p', source], threads)
+
+
+class RssSampler:
+    """Peak resident memory of this process other than shared memory (RssAnon + RssFile), sampled.
+
+    getrusage's peak counts the segments' pages, which are the restore's output, not its
+    overhead; /proc/self/status splits them out.
+    """
+
+    def __init__(self, interval=0.002):
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name='rss-sampler', daemon=True)
+
+    @staticmethod
+    def current():
+        fields = {}
+        with open('/proc/self/status') as handle:
+            for line in handle:
+                if line.startswith(('RssAnon:', 'RssFile:')):
+                    name, value = line.split(':', 1)
+                    fields[name] = int(value.split()[0]) * 1024
+        return fields.get('RssAnon', 0) + fields.get('RssFile', 0)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.current())
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self.peak = self.current()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.current())
 
 
 def folder_bytes(path):
@@ -360,25 +423,16 @@ def rotate(items, by):
     return items[by:] + items[:by]
 
 
-def run(args, work):
-    instance = args.instance
-    size = int(args.size * GIB)
-    codec = _codec.get_codec('auto')
-    threads = args.threads
-    log(args, 'bench: building %.2f GiB in %d stages with the asd simulator ...' % (size / GIB, args.stages))
-    started = time.monotonic()
-    entries = build_segments(os.path.join(work, 'sim-state'), size, args.stages, instance)
-    total = sum(e.size for e in entries)
-    build_seconds = time.monotonic() - started
-    original, crc_seconds = fingerprint(entries, codec, threads)
-    log(args, 'bench: %d segments, %d bytes, built in %.1f s' % (len(entries), total, build_seconds))
+BACKUP_ROWS = ('raw copy (pwrite+fsync)', 'backup plain', 'backup plain, no CRC', 'backup -z', 'backup -z, -t 1',
+               'C backup plain', 'C backup -z')
+RESTORE_ROWS = ('raw readinto', 'restore plain', 'C restore plain', "restore C's -z", "C restore C's -z",
+                'restore our -z', 'restore our -z, -t 1', 'C restore our -z', 'restore our -z, zlib by ctypes',
+                'restore our -z, zlib module')
+CACHES = ('warm', 'cold')
 
-    results = dict((name, Timings(name, total)) for name in (
-        'raw copy (pwrite+fsync)', 'backup plain', 'backup plain, no CRC', 'backup compressed',
-        'raw readinto', 'restore plain', 'restore compressed'))
-    info = {}
 
-    # CPU-only figures explain the end-to-end ones: what CRC and deflate cost without any disk.
+def cpu_ceilings(args, entries, codec, total):
+    """CPU-only figures that explain the end-to-end ones: what CRC and deflate cost without any disk."""
     crc_cpu = Timings('CRC-32 pass (CPU only, segments mapped)', total)
     deflate_cpu = {}
     attachments = [_sysv.Attachment(e.shmid, readonly=True) for e in entries]
@@ -389,13 +443,13 @@ def run(args, work):
             # Mapped beforehand: a backup maps the segments whether or not it computes the CRC.
             _sysv.populate(attachment.address, attachment.size, write=False)
         for unused in range(args.repeat):
-            engine = _engine.Engine(threads)
+            engine = _engine.Engine(args.threads)
             engine.run([CrcJob(e.key, a.view, codec) for e, a in zip(entries, attachments)])
             crc_cpu.add(engine.seconds)
             for level in levels:
                 level_codec = LevelCodec(codec.name, level)
                 jobs = [DeflateJob(a.view, level_codec) for a in attachments]
-                engine = _engine.Engine(threads)
+                engine = _engine.Engine(args.threads)
                 engine.run(jobs)
                 timing = deflate_cpu.setdefault(level, Timings('deflate %s level %d (CPU only)' % (codec.name, level),
                                                                total))
@@ -404,145 +458,275 @@ def run(args, work):
     finally:
         for attachment in attachments:
             attachment.detach()
+    return [crc_cpu] + [deflate_cpu[k] for k in sorted(deflate_cpu)]
 
+
+def backup_steps(args, entries, peer):
+    """[(row, folder tag, step(dest) -> seconds)] of the backups, C's only when it is present."""
+    instance, threads = args.instance, args.threads
+    steps = [
+        ('raw copy (pwrite+fsync)', 'raw', lambda d: raw_backup(entries, d, threads)),
+        ('backup plain', 'plain', lambda d: tool_backup(d, instance, threads, False)[0]),
+        ('backup plain, no CRC', 'nocrc', lambda d: tool_backup(d, instance, threads, False, crc=False)[0]),
+        ('backup -z', 'gz', lambda d: tool_backup(d, instance, threads, True)[0]),
+        ('backup -z, -t 1', 'gz1', lambda d: tool_backup(d, instance, 1, True)[0]),
+    ]
+    if peer:
+        steps += [('C backup plain', 'cplain', lambda d: peer_backup(peer, d, threads, False)),
+                  ('C backup -z', 'cgz', lambda d: peer_backup(peer, d, threads, True))]
+    return steps
+
+
+def run_backups(args, work, results, entries, peer):
+    """Every backup, repeated and interleaved; returns {tag: folder of the last repetition}."""
     folders = {}
-    raw = ('raw copy (pwrite+fsync)', 'raw', lambda d: raw_backup(entries, d, threads))
-    plain = ('backup plain', 'plain', lambda d: tool_backup(d, instance, threads, False)[0])
-    nocrc = ('backup plain, no CRC', 'nocrc', lambda d: tool_backup(d, instance, threads, False, crc=False)[0])
-    compressed = ('backup compressed', 'gz', lambda d: tool_backup(d, instance, threads, True)[0])
+    steps = backup_steps(args, entries, peer)
+    plain, nocrc = steps[1], steps[2]
+    others = [step for step in steps if step not in (plain, nocrc)]
     for rep in range(args.repeat):
         # With and without CRC run back to back, in alternating order: their ratio is the CRC's cost.
         pair = [plain, nocrc] if rep % 2 == 0 else [nocrc, plain]
-        order = [step for group in rotate([[raw], pair, [compressed]], rep) for step in group]
+        order = [step for group in rotate([pair] + [[step] for step in others], rep) for step in group]
         for name, tag, step in order:
             dest = os.path.join(work, '%s-%d' % (tag, rep))
             results[name].add(step(dest))
             last = results[name].seconds[-1]
-            log(args, 'bench: %-26s %6.2f s  %5.2f GB/s' % (name, last, gbps(total, last)))
+            log(args, 'bench: %-34s %6.2f s  %5.2f GB/s' % (name, last, gbps(results[name].nbytes, last)))
             previous = folders.get(tag)
             folders[tag] = dest
             if previous:
                 shutil.rmtree(previous)
                 # Freed blocks are discarded at the journal's commit: not during the next step.
                 os.sync()
-    info['compressed_file_bytes'] = folder_bytes(folders['gz'])
-    results['backup compressed'].extra['ratio'] = round(info['compressed_file_bytes'] / float(total), 4)
+    return folders
 
-    # Restore needs the namespace gone, as after a reboot; every restore is checked byte for byte.
-    remove_segments(entries)
 
-    def restore_step(tag):
-        def step(unused):
-            if args.cold_cache:
-                evict(folders[tag])
-            seconds = tool_restore(folders[tag], instance, threads)
-            restored = namespace_segments(instance)
-            crcs = fingerprint(restored, codec, threads)[0]
-            remove_segments(restored)
-            if crcs != original:
-                raise SystemExit('bench: restore from %s did not reproduce the segments (CRC-32 differ)' % folders[tag])
-            return seconds
-        return step
+def restore_steps(args, peer):
+    """[(row, folder tag, run(folder) -> seconds, sampled)] of the restores; sampled ones record peak RSS."""
+    instance, threads = args.instance, args.threads
+    steps = [
+        ('raw readinto', 'raw', lambda d: raw_restore(d, threads), False),
+        ('restore plain', 'plain', lambda d: tool_restore(d, instance, threads), True),
+        ("restore C's -z", 'cgz', lambda d: tool_restore(d, instance, threads), True),
+        ('restore our -z', 'gz', lambda d: tool_restore(d, instance, threads), True),
+        ('restore our -z, -t 1', 'gz', lambda d: tool_restore(d, instance, 1), True),
+    ]
+    if not args.no_fallback:
+        # The managed hosts' python3 has no isal: libz by ctypes, and the zlib module where that fails.
+        steps += [('restore our -z, zlib by ctypes', 'gz',
+                   lambda d: tool_restore(d, instance, threads, _codec.get_codec('zlib')), True),
+                  ('restore our -z, zlib module', 'gz',
+                   lambda d: tool_restore(d, instance, threads, _codec.get_codec('zlib', native=False)), True)]
+    if peer:
+        steps += [('C restore plain', 'plain', lambda d: peer_restore(peer, d, threads), False),
+                  ("C restore C's -z", 'cgz', lambda d: peer_restore(peer, d, threads), False),
+                  ('C restore our -z', 'gz', lambda d: peer_restore(peer, d, threads), False)]
+    return [step for step in steps if step[1] != 'cgz' or peer]
 
-    def raw_restore_step(unused):
-        if args.cold_cache:
-            evict(folders['raw'])
-        return raw_restore(folders['raw'], threads)
 
-    steps = [('raw readinto', raw_restore_step), ('restore plain', restore_step('plain')),
-             ('restore compressed', restore_step('gz'))]
+def run_restores(args, results, folders, original, codec, peer):
+    """Every restore, warm and cold, repeated and interleaved; each one checked byte for byte."""
+    steps = restore_steps(args, peer)
     for rep in range(args.repeat):
-        for name, step in rotate(steps, rep):
-            results[name].add(step(None))
-            last = results[name].seconds[-1]
-            log(args, 'bench: %-26s %6.2f s  %5.2f GB/s' % (name, last, gbps(total, last)))
+        for cache in CACHES:
+            for name, tag, step, sampled in rotate(steps, rep):
+                folder = folders[tag]
+                if cache == 'cold':
+                    evict(folder)
+                sampler = RssSampler() if sampled else None
+                if sampler:
+                    with sampler:
+                        seconds = step(folder)
+                else:
+                    seconds = step(folder)
+                row = results['%s [%s]' % (name, cache)]
+                row.add(seconds)
+                if sampler:
+                    row.extra['peak_rss'] = max(row.extra.get('peak_rss', 0), sampler.peak)
+                restored = namespace_segments(args.instance)
+                if name != 'raw readinto':
+                    crcs = fingerprint(restored, codec, args.threads)[0]
+                    remove_segments(restored)
+                    if crcs != original:
+                        raise SystemExit('bench: %s from %s did not reproduce the segments (CRC-32 differ)'
+                                         % (name, folder))
+                log(args, 'bench: %-45s %6.2f s  %5.2f GB/s' % (row.name, seconds, gbps(row.nbytes, seconds)))
+
+
+def run(args, work):
+    size = int(args.size * GIB)
+    codec = _codec.get_codec('auto')
+    peer = None if args.no_peer else peer_path(args.peer)
+    log(args, 'bench: building %.2f GiB in %d stages with the asd simulator ...' % (size / GIB, args.stages))
+    started = time.monotonic()
+    entries = build_segments(os.path.join(work, 'sim-state'), size, args.stages, args.instance)
+    total = sum(e.size for e in entries)
+    build_seconds = time.monotonic() - started
+    original = fingerprint(entries, codec, args.threads)[0]
+    log(args, 'bench: %d segments, %d bytes, built in %.1f s; C ASMT: %s' % (len(entries), total, build_seconds,
+                                                                          peer or 'absent, its rows are skipped'))
+    results = dict((name, Timings(name, total)) for name in BACKUP_ROWS)
+    for name in RESTORE_ROWS:
+        for cache in CACHES:
+            results['%s [%s]' % (name, cache)] = Timings('%s [%s]' % (name, cache), total)
+    cpu = cpu_ceilings(args, entries, codec, total)
+    folders = run_backups(args, work, results, entries, peer)
+    info = {'compressed_file_bytes': folder_bytes(folders['gz'])}
+    results['backup -z'].extra['ratio'] = round(info['compressed_file_bytes'] / float(total), 4)
+    if peer:
+        results['C backup -z'].extra['ratio'] = round(folder_bytes(folders['cgz']) / float(total), 4)
+    # Restore needs the namespace gone, as after a reboot.
+    remove_segments(entries)
+    run_restores(args, results, folders, original, codec, peer)
+    results = dict((name, t) for name, t in results.items() if t.seconds)
     return {
         'segments': len(entries), 'bytes': total, 'build_seconds': round(build_seconds, 2),
-        'threads': threads, 'codec': codec.name, 'level': codec.level, 'repeat': args.repeat,
-        'cold_cache': args.cold_cache, 'folder': args.dir,
-        'results': results, 'cpu': [crc_cpu] + [deflate_cpu[k] for k in sorted(deflate_cpu)],
-        **info,
+        'threads': args.threads, 'codec': codec.name, 'level': codec.level, 'repeat': args.repeat,
+        'folder': args.dir, 'peer': peer, 'chunk': _engine.COMPRESS_CHUNK,
+        'results': results, 'cpu': cpu, **info,
     }
 
 
-def verdicts(figures):
+# ---------------------------------------------------------------- verdicts and tables
+
+def _time_ratio(results, tool, other):
+    """(best, median) of tool's time over other's: below 1, the tool is faster."""
+    a, b = results.get(tool), results.get(other)
+    if a is None or b is None:
+        return None
+    return a.best / b.best, a.median / b.median
+
+
+def targets(figures):
+    """[(target, wanted, kind, threshold, (best, median) or None)]; 'max' targets pass at or below."""
     r = figures['results']
-    plain = r['backup plain']
-    nocrc = r['backup plain, no CRC']
-    rows = []
-
-    def ratio(tool, raw, how):
-        return getattr(raw, how) / getattr(tool, how)
-
-    measured = {
-        'plain backup vs raw copy': (ratio(plain, r['raw copy (pwrite+fsync)'], 'best'),
-                                     ratio(plain, r['raw copy (pwrite+fsync)'], 'median')),
-        'plain restore vs raw readinto': (ratio(r['restore plain'], r['raw readinto'], 'best'),
-                                          ratio(r['restore plain'], r['raw readinto'], 'median')),
-        'compressed backup': (gbps(plain.nbytes, r['backup compressed'].best),
-                              gbps(plain.nbytes, r['backup compressed'].median)),
-        'CRC-32 cost (plain backup)': (plain.best / nocrc.best - 1,
-                                       statistics.median(a / b for a, b in zip(plain.seconds, nocrc.seconds)) - 1),
-    }
-    for name, kind, threshold, reads in TARGETS:
-        best, median = measured[name]
-        # The CRC's cost is judged on the pairs run back to back: best against best mixes moments.
-        ok = median <= threshold if kind == 'cost' else best >= threshold
-        rows.append({'target': name, 'wanted': reads, 'best': round(best, 3), 'median': round(median, 3),
-                     'kind': kind, 'verdict': 'PASS' if ok else 'MISS'})
+    n = figures['threads']
+    plain, nocrc = r['backup plain'], r['backup plain, no CRC']
+    rows = [
+        ('plain backup vs raw copy', '>= 0.9x', 'min', 0.9,
+         (r['raw copy (pwrite+fsync)'].best / plain.best, r['raw copy (pwrite+fsync)'].median / plain.median)),
+        ('CRC-32 cost (plain backup)', '<= 10%', 'cost', 0.10,
+         (plain.best / nocrc.best - 1, statistics.median(a / b for a, b in zip(plain.seconds, nocrc.seconds)) - 1)),
+        ('backup -z / C backup -z', '<= 0.2', 'max', 0.2, _time_ratio(r, 'backup -z', 'C backup -z')),
+        ('backup -z: -t %d / -t 1' % n, '<= 0.6', 'max', 0.6, _time_ratio(r, 'backup -z', 'backup -z, -t 1')),
+    ]
+    for cache in CACHES:
+        def pair(tool, other):
+            return _time_ratio(r, '%s [%s]' % (tool, cache), '%s [%s]' % (other, cache))
+        rows += [
+            ('restore plain / C [%s]' % cache, '<= 0.85', 'max', 0.85, pair('restore plain', 'C restore plain')),
+            ("restore C's -z / C [%s]" % cache, '<= 0.85', 'max', 0.85, pair("restore C's -z", "C restore C's -z")),
+            ('restore our -z / C [%s]' % cache, '<= 0.45', 'max', 0.45, pair('restore our -z', 'C restore our -z')),
+            ('restore our -z: -t %d / -t 1 [%s]' % (n, cache), '<= 0.6', 'max', 0.6,
+             pair('restore our -z', 'restore our -z, -t 1')),
+        ]
+    limit = 64 * MIB + n * figures['chunk']
+    peaks = [t.extra['peak_rss'] for t in r.values() if 'peak_rss' in t.extra]
+    rows.append(('peak RSS of a restore (no shm)', '<= %d MiB' % (limit // MIB), 'rss', limit,
+                 (max(peaks), max(peaks)) if peaks else None))
     return rows
 
 
+def verdicts(figures):
+    out = []
+    for name, wanted, kind, threshold, measured in targets(figures):
+        if measured is None:
+            out.append({'target': name, 'wanted': wanted, 'kind': kind, 'best': None, 'median': None,
+                        'verdict': 'SKIP (no C ASMT)'})
+            continue
+        best, median = measured
+        # The CRC's cost is judged on the pairs run back to back: best against best mixes moments.
+        if kind == 'cost':
+            ok = median <= threshold
+        elif kind == 'min':
+            ok = best >= threshold
+        else:
+            ok = best <= threshold
+        out.append({'target': name, 'wanted': wanted, 'kind': kind, 'best': round(best, 3), 'median': round(median, 3),
+                    'verdict': 'PASS' if ok else 'MISS'})
+    return out
+
+
 def fmt(kind, value):
-    if kind == 'ratio':
+    if value is None:
+        return '-'
+    if kind == 'min':
         return '%.2fx' % value
-    if kind == 'gbps':
-        return '%.2f GB/s' % value
+    if kind == 'max':
+        return '%.2f' % value
+    if kind == 'rss':
+        return '%.0f MiB' % (value / MIB)
     return '%+.1f%%' % (value * 100)
+
+
+def c_partner(name):
+    """The C ASMT row a row of the tool compares with, or None."""
+    if name.startswith(('C ', 'raw ')):
+        return None
+    cache = name[name.index(' ['):] if ' [' in name else ''
+    base = name[:len(name) - len(cache)]
+    if base.startswith('backup plain'):
+        return 'C backup plain'
+    if base.startswith('backup -z'):
+        return 'C backup -z'
+    for stem in ('restore plain', "restore C's -z", 'restore our -z'):
+        if base.startswith(stem):
+            return 'C %s%s' % (stem, cache)
+    return None
 
 
 def table(figures, rows):
     r = figures['results']
-    raw_backup_best = r['raw copy (pwrite+fsync)'].best
-    raw_restore_best = r['raw readinto'].best
     lines = [
         'fastrestart.aerospike benchmark: %d segments, %.2f GiB (%d bytes), %d threads, codec %s level %d, '
-        'best of %d; page cache %s' % (figures['segments'], figures['bytes'] / GIB, figures['bytes'], figures['threads'],
-                                       figures['codec'], figures['level'], figures['repeat'],
-                                       'evicted before each restore' if figures['cold_cache'] else 'warm'),
+        'best of %d' % (figures['segments'], figures['bytes'] / GIB, figures['bytes'], figures['threads'],
+                        figures['codec'], figures['level'], figures['repeat']),
+        'C ASMT: %s; restores with the page cache warm (files as the backup or the last read left them) and cold '
+        '(fdatasync + POSIX_FADV_DONTNEED on the files before each restore)' % (figures['peer'] or 'absent'),
         'host: %s, %d CPUs, Python %s; folder %s' % (platform.platform(), os.cpu_count() or 0,
                                                      platform.python_version(), figures['folder']),
         'other processes used %.0f%% of the CPUs during the run (load average %.2f before, %.2f after)%s' % (
             100 * figures['other_cpu_share'], figures['loadavg']['before'][0], figures['loadavg']['after'][0],
-            ': THE MACHINE WAS BUSY, figures understate the tool and the raw copy alike'
-            if figures['other_cpu_share'] > BUSY_SHARE else ''),
+            ': THE MACHINE WAS BUSY, figures understate the tool and C alike' if figures['other_cpu_share'] > BUSY_SHARE
+            else ''),
         '',
-        '%-34s %8s %8s %9s %9s %8s' % ('step', 'best s', 'median s', 'best GB/s', 'med GB/s', 'vs raw'),
-        '-' * 81,
+        '%-46s %7s %8s %9s %7s %9s' % ('step', 'best s', 'median s', 'best GB/s', 'vs C', 'peak RSS'),
+        '-' * 92,
     ]
-    for name in ('raw copy (pwrite+fsync)', 'backup plain', 'backup plain, no CRC', 'backup compressed',
-                 'raw readinto', 'restore plain', 'restore compressed'):
+    for name in [n for n in BACKUP_ROWS if n in r] + [
+            '%s [%s]' % (n, c) for c in CACHES for n in RESTORE_ROWS if '%s [%s]' % (n, c) in r]:
         t = r[name]
-        base = raw_backup_best if 'backup' in name or name.startswith('raw copy') else raw_restore_best
-        label = name + (' (ratio %.2f)' % t.extra['ratio'] if 'ratio' in t.extra else '')
-        lines.append('%-34s %8.2f %8.2f %9.2f %9.2f %7.2fx'
-                     % (label, t.best, t.median, gbps(t.nbytes, t.best), gbps(t.nbytes, t.median), base / t.best))
-    lines.append('-' * 81)
+        partner = r.get(c_partner(name))
+        label = name + (' (files %.2f)' % t.extra['ratio'] if 'ratio' in t.extra else '')
+        lines.append('%-46s %7.2f %8.2f %9.2f %7s %9s' % (
+            label, t.best, t.median, gbps(t.nbytes, t.best), '%.2f' % (t.best / partner.best) if partner else '',
+            '%.0f MiB' % (t.extra['peak_rss'] / MIB) if 'peak_rss' in t.extra else ''))
+    lines.append('-' * 92)
     for t in figures['cpu']:
         label = t.name + (' (ratio %.2f)' % t.extra['ratio'] if 'ratio' in t.extra else '')
         lines.append('%-50s %6.2f s %6.2f GB/s' % (label, t.best, gbps(t.nbytes, t.best)))
-    lines += ['', '%-32s %-10s %11s %11s  %s' % ('target', 'wanted', 'best', 'median', 'verdict'), '-' * 81]
-    # For the CRC row, "median" is the median of the back-to-back pairs and decides the verdict.
+    lines += [''] + scaling_table(figures)
+    lines += ['', '%-40s %-10s %9s %9s  %s' % ('target (time ratios: lower is faster)', 'wanted', 'best', 'median',
+                                                'verdict'), '-' * 92]
     for row in rows:
-        lines.append('%-32s %-10s %11s %11s  %s' % (row['target'], row['wanted'], fmt(row['kind'], row['best']),
-                                                    fmt(row['kind'], row['median']), row['verdict']))
-    crc_pass = figures['cpu'][0].best
-    lines += ['-' * 81,
-              'CRC-32 alone (CPU only, %d threads, segments already mapped): %.2f s = %.1f%% of the plain backup\'s '
-              'best time;' % (figures['threads'], crc_pass, 100 * crc_pass / r['backup plain'].best),
-              'the end-to-end CRC cost compares two disk-bound times: its verdict uses the median of the back-to-back '
-              'pairs.']
+        lines.append('%-40s %-10s %9s %9s  %s' % (row['target'], row['wanted'], fmt(row['kind'], row['best']),
+                                                  fmt(row['kind'], row['median']), row['verdict']))
+    lines += ['-' * 92, 'Verdicts use best times (the CRC cost: the median of back-to-back pairs); peak RSS is '
+              'RssAnon + RssFile, sampled every 2 ms,', 'the segments\' shared memory excluded.']
     return '\n'.join(lines)
+
+
+def scaling_table(figures):
+    """Best seconds at -t 1 and -t N of the compressed transfers of our chunk-indexed files."""
+    r = figures['results']
+    n = figures['threads']
+    lines = ['%-34s %9s %9s %12s' % ('chunk-indexed -z (best s)', '-t 1', '-t %d' % n, '-t %d / -t 1' % n), '-' * 68]
+    pairs = [('backup -z', 'backup -z, -t 1', 'backup -z')]
+    pairs += [('restore our -z [%s]' % c, 'restore our -z, -t 1 [%s]' % c, 'restore our -z [%s]' % c) for c in CACHES]
+    for label, one, many in pairs:
+        if one in r and many in r:
+            lines.append('%-34s %9.2f %9.2f %12.2f' % (label, r[one].best, r[many].best, r[many].best / r[one].best))
+    return lines
 
 
 def document(figures, rows):
@@ -557,16 +741,17 @@ def document(figures, rows):
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog='bench.py', description='Time backup and restore of simulated Aerospike index segments against a raw copy '
-        'measured in the same run (same threads, same fsync policy). Runs in a private IPC namespace.')
+        'and C ASMT 2.2.1, measured in the same run, page cache warm and cold. Runs in a private IPC namespace.')
     parser.add_argument('--size', type=float, default=1.0, help='GiB of segments to build (default 1)')
-    parser.add_argument('--stages', type=int, default=None, help='primary index stages (default: one per 256 MiB)')
+    parser.add_argument('--stages', type=int, default=None, help='primary index stages (default: one per 128 MiB)')
     parser.add_argument('--repeat', type=int, default=3, help='repetitions of each measurement (default 3)')
     parser.add_argument('--threads', type=int, default=_engine.default_threads(),
-                        help='I/O threads for the tool and the raw copy (default: CPUs available, %(default)s)')
+                        help='I/O threads for the tool, C ASMT and the raw copy (default: CPUs available, %(default)s)')
     parser.add_argument('--dir', default='/var/tmp', help='folder on disk for the backups (default /var/tmp; not tmpfs)')
     parser.add_argument('--instance', type=int, default=0, help='Aerospike instance number of the segments (default 0)')
-    parser.add_argument('--cold-cache', action='store_true',
-                        help='evict the backup files from the page cache before each restore, as after a reboot')
+    parser.add_argument('--peer', help='C ASMT binary (default ../shared/peer/asmt beside the checkout, if present)')
+    parser.add_argument('--no-peer', action='store_true', help='skip the C ASMT rows even if the binary is present')
+    parser.add_argument('--no-fallback', action='store_true', help='skip the restores through zlib (hosts without isal)')
     parser.add_argument('--no-levels', action='store_true', help='skip the survey of other deflate levels (CPU only)')
     parser.add_argument('--keep-dir', action='store_true', help='keep the work folder (backups) for inspection')
     parser.add_argument('--json', action='store_true', help='print the figures as JSON on stdout (table on stderr)')
@@ -575,7 +760,7 @@ def parse_args(argv):
     if args.size <= 0 or args.repeat < 1 or args.threads < 1:
         parser.error('--size must be > 0, --repeat and --threads >= 1')
     if args.stages is None:
-        args.stages = max(1, int(round(args.size * 4)))
+        args.stages = max(1, int(round(args.size * 8)))
     return args
 
 

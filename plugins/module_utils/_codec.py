@@ -10,13 +10,17 @@
 """CRC-32 and gzip-compatible deflate: isal when it is importable, zlib otherwise.
 
 Both produce standard streams that C ASMT reads; isal is about ten times faster. Both
-release the GIL, so threads working on different chunks run in parallel.
+release the GIL, so threads working on different chunks run in parallel. Without isal (the
+managed hosts' Debian python3), inflate goes through libz by ctypes where it loads
+(_zlib_ctypes: no copy of the output), and through the zlib module otherwise.
 """
 
 from __future__ import absolute_import, division, print_function
 
 import traceback
 import zlib
+
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _zlib_ctypes
 
 try:
     from isal import isal_zlib
@@ -81,9 +85,13 @@ def crc32_combine(crc1, crc2, len2):
 
 
 class Codec:
-    """One engine's CRC-32, raw deflate and inflate."""
+    """One engine's CRC-32, raw deflate and inflate.
 
-    def __init__(self, name):
+    native is the libz Library that inflates for the zlib codec, None where it does not load
+    or native=False: isal's own inflate is faster than libz's, so the isal codec has none.
+    """
+
+    def __init__(self, name, native=True):
         if name == 'isal':
             if not HAS_ISAL:
                 raise ValueError('isal is not importable: %s' % ISAL_IMPORT_ERROR)
@@ -98,6 +106,7 @@ class Codec:
         else:
             raise ValueError('unknown codec %r: choose one of %s' % (name, ', '.join(CODECS)))
         self.name = name
+        self.native = _zlib_ctypes.load() if native and name == 'zlib' else None
         self.crc32 = self.module.crc32
         self.error = self.module.error
         self.full_flush = self.module.Z_FULL_FLUSH
@@ -119,8 +128,8 @@ class Codec:
         return 'Codec(%r)' % self.name
 
 
-def get_codec(name='auto'):
-    """The codec by name; 'auto' picks isal when it is importable."""
+def get_codec(name='auto', native=True):
+    """The codec by name; 'auto' picks isal when it is importable. native=False keeps zlib to the zlib module."""
     if name in (None, 'auto'):
         name = 'isal' if HAS_ISAL else 'zlib'
-    return Codec(name)
+    return Codec(name, native)

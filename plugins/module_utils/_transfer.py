@@ -21,6 +21,7 @@ import os
 import threading
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _fileformat
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _inflate
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._engine import (
     COMPRESS_CHUNK,
     COPY_CHUNK,
@@ -41,8 +42,12 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._sysv import
 __metaclass__ = type
 
 # Restore reads into a new segment by slices this large, letting the copy fault its pages in:
-# measured on a 2-vCPU VM, MADV_POPULATE_WRITE beforehand made restores about 10% slower.
+# measured on a 2-vCPU VM, MADV_POPULATE_WRITE beforehand made restores about 10% slower, and
+# slice by slice (1 MiB) no faster within the noise of a shared machine.
 READ_SLICE = 4 << 20
+# Deflate's input per call: the slice and its output stay in the CPU cache, and the output
+# pieces stay small enough for malloc to reuse their memory instead of faulting in new pages.
+DEFLATE_SLICE = 1 << 20
 
 # A write or read that moves no bytes is retried a few times, then fails (C ASMT loops
 # forever on a 0 return: defect 11).
@@ -82,36 +87,6 @@ def read_exactly(fd, view, offset, path):
             continue
         view = view[got:]
         offset += got
-
-
-_buffers = threading.local()
-
-
-def read_buffer(size):
-    """A memoryview of size bytes of this thread's reusable buffer.
-
-    A fresh buffer per chunk costs a page fault per 4 KiB, which on a VM costs more than
-    inflating the chunk; kept per thread, the pages are faulted in once.
-    """
-    buf = getattr(_buffers, 'buf', None)
-    if buf is None or len(buf) < size:
-        # A new one, not resized in place: views of the old one may still be alive.
-        buf = _buffers.buf = bytearray(size)
-    return memoryview(buf)[:size]
-
-
-def read_upto(fd, view, offset, path):
-    """Fill view from the file at offset until it is full or the file ends; return the bytes read."""
-    total = 0
-    while total < len(view):
-        try:
-            got = os.preadv(fd, [view[total:]], offset + total)
-        except OSError as exc:
-            raise ExecutionError('%s: read failed: %s' % (path, exc.strerror), path=path, errno=exc.errno)
-        if got == 0:
-            break
-        total += got
-    return total
 
 
 def finalize_file(fd, item, path):
@@ -185,11 +160,32 @@ class PlainWriter(ChunkedJob):
         super(PlainWriter, self).finish()
 
 
+def deflate_pieces(codec, view, last):
+    """Deflate one chunk as deflate_chunk in _fileformat does, keeping the output in pieces.
+
+    Joining them would copy each chunk once more; slices of DEFLATE_SLICE keep the input and
+    the output of each compress call in the CPU cache. Returns (pieces, CRC-32 of the input).
+    """
+    compressor = codec.raw_compressor()
+    pieces = []
+    crc = 0
+    for start in range(0, len(view), DEFLATE_SLICE):
+        piece = view[start:start + DEFLATE_SLICE]
+        crc = codec.crc32(piece, crc)
+        out = compressor.compress(piece)
+        if out:
+            pieces.append(out)
+    pieces.append(compressor.flush(codec.finish if last else codec.full_flush))
+    return pieces, crc
+
+
 class GzipWriter(ChunkedJob):
     """Segment to .dat.gz: chunks deflated in parallel, written in order behind the header.
 
     A worker may run ahead of the next chunk to be written by at most `window` chunks, so
-    memory stays bounded by threads x chunk size whatever the segment's size.
+    memory stays bounded by threads x chunk size whatever the segment's size. One worker at a
+    time writes the chunks that are ready, in order, outside the lock: the others go on
+    deflating meanwhile, so a compressed backup costs about max(CPU, disk), not their sum.
     """
 
     def __init__(self, item, view, fd, path, codec, window, address=None):
@@ -200,6 +196,7 @@ class GzipWriter(ChunkedJob):
         self.window = max(1, window)
         self.pending = {}
         self.next_index = 0
+        self.writing = False
         self.position = _fileformat.STREAM_START
         self.offsets = []
         self.cond = threading.Condition()
@@ -216,20 +213,42 @@ class GzipWriter(ChunkedJob):
                     engine.advance(0)
             if self.address is not None:
                 populate(self.address + start, length, write=False)
-            data, self.crcs[index] = _fileformat.deflate_chunk(
-                self.codec, self.view[start:start + length], index == len(self.ranges) - 1)
+            pieces, self.crcs[index] = deflate_pieces(self.codec, self.view[start:start + length],
+                                                      index == len(self.ranges) - 1)
             with self.cond:
-                self.pending[index] = data
-                while self.next_index in self.pending:
-                    chunk = self.pending.pop(self.next_index)
-                    write_all(self.fd, memoryview(chunk), self.position, self.path)
-                    start_writeback(self.fd, self.position, len(chunk))
-                    self.offsets.append(self.position)
-                    self.position += len(chunk)
-                    self.next_index += 1
-                self.cond.notify_all()
+                self.pending[index] = pieces
+                if self.writing:
+                    return engine.advance(length)
+                self.writing = True
+            try:
+                self._write_ready()
+            except BaseException:
+                with self.cond:
+                    self.writing = False
+                raise
             engine.advance(length)
         return run
+
+    def _write_ready(self):
+        """Write the chunks that are ready, in order, until the next one is not."""
+        while True:
+            with self.cond:
+                pieces = self.pending.pop(self.next_index, None)
+                if pieces is None:
+                    # Given up under the same lock a worker takes to add a chunk: none is left behind.
+                    self.writing = False
+                    self.cond.notify_all()
+                    return
+                position = self.position
+                self.offsets.append(position)
+                self.position += sum(len(piece) for piece in pieces)
+                self.next_index += 1
+                self.cond.notify_all()
+            offset = position
+            for piece in pieces:
+                write_all(self.fd, memoryview(piece), offset, self.path)
+                offset += len(piece)
+            start_writeback(self.fd, position, offset - position)
 
     def finish(self):
         self.crc = self.combined_crc()
@@ -270,6 +289,8 @@ class PlainReader(ChunkedJob, ReaderMixin):
         start, length = self.ranges[index]
 
         def run(engine):
+            # Announced whole, the chunk is read from a cold disk while its first slices are copied.
+            os.posix_fadvise(self.fd, start, length, os.POSIX_FADV_WILLNEED)
             if self.target is not None:
                 view = self.target.view
             else:
@@ -323,14 +344,11 @@ class GzipReader(ChunkedJob, ReaderMixin):
         else:
             self.tasks = [self._stream_task]
 
-    def _sink(self):
+    def _target(self):
+        """(memoryview, address) of the segment, or (None, None) when only checking."""
         if self.target is None:
-            return None
-        view = self.target.view
-
-        def sink(offset, piece):
-            view[offset:offset + len(piece)] = piece
-        return sink
+            return None, None
+        return self.target.view, self.target.address
 
     def _chunk_task(self, index):
         start, length = self.ranges[index]
@@ -339,20 +357,21 @@ class GzipReader(ChunkedJob, ReaderMixin):
         end = self.file_size if last else self.item.chunk_offsets[index + 1]
 
         def run(engine):
-            data = read_buffer(end - begin)
-            got = read_upto(self.fd, data, begin, self.path)
-            if got != end - begin:
-                raise IntegrityError('%s: the file ends at %d bytes, before its compressed stream does; it is truncated'
-                                     % (self.path, begin + got), path=self.path)
-            self.crcs[index], rest = _fileformat.inflate_chunk(self.codec, data, start, length, last, self._sink(), self.path)
+            view, address = self._target()
+            if view is not None:
+                view = view[start:start + length]
+                address += start
+            self.crcs[index], trailer = _inflate.inflate_chunk(self.codec, self.fd, begin, end, view, address, start,
+                                                               length, last, self.path)
             if last:
-                self.trailer = rest
+                self.trailer = trailer
             engine.advance(length)
         return run
 
     def _stream_task(self, engine):
-        self.crcs[0] = _fileformat.inflate_stream(self.codec, self.fd, self.item.size, self.file_size, self._sink(),
-                                                  self.path, progress=engine.advance)
+        view, address = self._target()
+        self.crcs[0] = _inflate.inflate_stream(self.codec, self.fd, self.item.size, self.file_size, view, address,
+                                               self.path, progress=engine.advance)
 
     def finish(self):
         self.crc = self.combined_crc()
