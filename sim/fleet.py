@@ -389,12 +389,25 @@ def _keygen(path, comment):
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True)
 
 
+def _copy_files(tree, root):
+    """The files of tree into root, making missing folders 0755. copytree would also copy the
+    checkout's folder modes onto the host's own /, /etc and /usr/bin (group-writable under umask
+    002), which the backup's ancestor checks then rightly refuse."""
+    for folder, dummy_dirs, files in os.walk(tree):
+        target = os.path.join(root, os.path.relpath(folder, tree))
+        if not os.path.isdir(target):
+            os.makedirs(target, 0o755)
+            os.chmod(target, 0o755)
+        for name in files:
+            shutil.copy2(os.path.join(folder, name), os.path.join(target, name), follow_symlinks=False)
+
+
 def _install_aerospike(root, name):
     """The contract with sim/host/: the tree verbatim, the simulators as asd and asinfo."""
     if not os.path.isfile(os.path.join(HOST_TREE, 'lib/systemd/system', UNIT)):
         raise FleetError('%s lacks lib/systemd/system/%s: the host files of the simulated Aerospike package '
                          'are missing from this checkout' % (HOST_TREE, UNIT))
-    shutil.copytree(HOST_TREE, root, symlinks=True, dirs_exist_ok=True)
+    _copy_files(HOST_TREE, root)
     for source, target in ((ASD_SOURCE, 'usr/bin/asd'), (ASINFO_SOURCE, 'usr/bin/asinfo')):
         shutil.copyfile(source, os.path.join(root, target))
         os.chmod(os.path.join(root, target), 0o755)
