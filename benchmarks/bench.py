@@ -61,6 +61,8 @@ SCRATCH_KEY = 0x0B000000
 
 # Share of the machine's CPU time used by other processes above which the figures are suspect.
 BUSY_SHARE = 0.10
+
+
 class CpuUsage:
     """How much of the machine's CPU time other processes used since this was made."""
 
@@ -343,8 +345,8 @@ def peer_run(peer, args, threads):
                           timeout=900, check=False)
     seconds = time.monotonic() - started
     if done.returncode != 0:
-        raise SystemExit('bench: C ASMT failed (exit %d): %s\n%s' % (done.returncode, ' '.join(command),
-                                                                      done.stdout.strip()))
+        raise SystemExit('bench: C ASMT failed (exit %d): %s\n%s'
+                         % (done.returncode, ' '.join(command), done.stdout.strip()))
     return seconds
 
 
@@ -563,8 +565,8 @@ def run(args, work):
     total = sum(e.size for e in entries)
     build_seconds = time.monotonic() - started
     original = fingerprint(entries, codec, args.threads)[0]
-    log(args, 'bench: %d segments, %d bytes, built in %.1f s; C ASMT: %s' % (len(entries), total, build_seconds,
-                                                                          peer or 'absent, its rows are skipped'))
+    log(args, 'bench: %d segments, %d bytes, built in %.1f s; C ASMT: %s'
+        % (len(entries), total, build_seconds, peer or 'absent, its rows are skipped'))
     results = dict((name, Timings(name, total)) for name in BACKUP_ROWS)
     for name in RESTORE_ROWS:
         for cache in CACHES:
@@ -706,8 +708,8 @@ def table(figures, rows):
         label = t.name + (' (ratio %.2f)' % t.extra['ratio'] if 'ratio' in t.extra else '')
         lines.append('%-50s %6.2f s %6.2f GB/s' % (label, t.best, gbps(t.nbytes, t.best)))
     lines += [''] + scaling_table(figures)
-    lines += ['', '%-40s %-10s %9s %9s  %s' % ('target (time ratios: lower is faster)', 'wanted', 'best', 'median',
-                                                'verdict'), '-' * 92]
+    header = ('target (time ratios: lower is faster)', 'wanted', 'best', 'median', 'verdict')
+    lines += ['', '%-40s %-10s %9s %9s  %s' % header, '-' * 92]
     for row in rows:
         lines.append('%-40s %-10s %9s %9s  %s' % (row['target'], row['wanted'], fmt(row['kind'], row['best']),
                                                   fmt(row['kind'], row['median']), row['verdict']))
