@@ -205,6 +205,7 @@ stop:
   sample: {outcome: clean, clean: true, reason: asd finished its clean shutdown, lines: []}
 '''
 
+import errno
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -234,6 +235,10 @@ def _lines(module, source):
     try:
         return _asd_log.tail(source.path, params['lines'])
     except (IOError, OSError) as exc:
+        if exc.errno == errno.ENOENT:
+            # asd creates its log at its first start: before it, there is no start and no stop to read.
+            module.warn('the asd log %s does not exist (yet): no start or stop of asd is recorded there' % source.path)
+            return []
         module.fail_json(msg='cannot read the asd log %s (%s): give the file asd writes as log_file, or read the '
                          'journal with source=journal' % (source.path, exc.strerror or exc))
 

@@ -42,8 +42,17 @@ def test_reads_the_file_sink_that_the_config_names(tmp_path, run):
     assert result['stop']['outcome'] == 'clean' and result['stop']['clean'] is True
 
 
-def test_a_missing_log_file_fails_with_what_to_do(tmp_path, run):
-    failed, result = run(asd_info, {'log_file': str(tmp_path / 'nope.log')})
+def test_a_log_file_not_made_yet_means_no_start_and_no_stop(tmp_path, run):
+    failed, result = run(asd_info, {'log_file': str(tmp_path / 'nope.log'), 'namespaces': ['test']})
+
+    assert not failed, result['msg']
+    assert result['start']['found'] is False and result['start']['cold'] == ['test']
+    assert result['stop']['outcome'] == 'no-start' and result['stop']['clean'] is False
+    assert any('does not exist (yet)' in warning for warning in result.get('warnings', []))
+
+
+def test_an_unreadable_log_fails_with_what_to_do(tmp_path, run):
+    failed, result = run(asd_info, {'log_file': str(tmp_path)})
 
     assert failed
     assert 'cannot read the asd log' in result['msg'] and 'source=journal' in result['msg']
