@@ -11,27 +11,31 @@
 
 from __future__ import absolute_import, division, print_function
 
+import errno
 import os
-import stat
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._common import (
     check_request,
+    close_folder,
     describe_found,
     execute_namespaces,
     new_plan,
-    unlink_quietly,
     segment_crcs,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._discovery import (
     folder_entries,
     live_members,
 )
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._engine import (
+    Engine,
+)
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
     ExecutionError,
     IntegrityError,
+    ShmError,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import (
     file_name,
@@ -49,6 +53,7 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._segment_set
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._transfer import (
     GzipWriter,
     PlainWriter,
+    SegmentHasher,
     reader,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._version import (
@@ -87,8 +92,8 @@ def plan_backup(path, namespaces, instance=0, compress=False, threads=None, code
     if entries is None:
         entries = _sysv.list_segments()
     members = live_members(instance, entries)
-    names, dummy = folder_entries(path) if folder_exists else ({}, [])
-    found = _manifest.find(path) if folder_exists else {}
+    names, dummy = folder_entries(plan.folder) if folder_exists else ({}, [])
+    found = _manifest.find(plan.folder) if folder_exists else {}
 
     for namespace in namespaces:
         ns_plan = NamespacePlan('backup', namespace, instance)
@@ -104,44 +109,42 @@ def plan_backup(path, namespaces, instance=0, compress=False, threads=None, code
                     'another folder' % (path, free, needed), path=path)
     if folder_exists:
         modes = dict((item.file, item.mode) for ns in runnable for item in ns.items)
-        for code, message in _folder.folder_problems(path, modes):
-            plan.refuse(code, message, path=path)
-    elif plan.create_folder:
-        # The existing folders above the first one to create: who could swap what the run creates.
-        first = (plan.create_parents or [path])[0]
-        for code, message in _folder.ancestor_problems(first, os.geteuid()):
+        for code, message in _folder.folder_problems(plan.folder, modes):
             plan.refuse(code, message, path=path)
     return plan
 
 
 def _plan_folder(plan, create_parents):
-    """Whether the folder exists; otherwise plan its creation (and its parents') or refuse."""
+    """Whether the folder exists (then plan.folder is it, opened and checked up to /);
+    otherwise plan its creation (and its parents') inside the deepest existing folder, or refuse."""
     path = plan.path
-    if os.path.isdir(path):
+    try:
+        folder, missing = _folder.open_trusted(path, stop_missing=True)
+    except _folder.UntrustedFolder as exc:
+        plan.refuse(exc.code, exc.message, path=path)
+        return False
+    except OSError as exc:
+        if exc.errno == errno.ENOTDIR:
+            plan.refuse('folder', '%s: choose a folder for the backup' % (exc.strerror or exc), path=path)
+        else:
+            plan.refuse('folder', "Cannot write to directory '%s': %s." % (path, exc.strerror or exc), path=path)
+        return False
+    if not missing:
+        plan.folder = folder
         if os.geteuid() != 0 and not os.access(path, os.W_OK | os.X_OK):
             plan.refuse('folder', "Cannot write to directory '%s': either it does not exist or we don't have write "
                         "permission." % path, path=path)
         return True
-    parent = os.path.dirname(path.rstrip('/')) or '/'
-    if os.path.lexists(path):
-        plan.refuse('folder', '%s exists and is not a folder: choose a folder for the backup' % path, path=path)
-    elif os.path.isdir(parent):
+    plan.parent_folder = folder
+    if len(missing) == 1:
         plan.create_folder = True
     elif not create_parents:
         plan.refuse('folder', "Cannot write to directory '%s': its parent %s does not exist; create it first "
-                    "(the backup creates only the last level, mode 0700)" % (path, parent), path=path)
+                    "(the backup creates only the last level, mode 0700)" % (path, os.path.dirname(path.rstrip('/'))),
+                    path=path)
     else:
-        missing = []
-        above = parent
-        while not os.path.lexists(above):
-            missing.insert(0, above)
-            above = os.path.dirname(above)
-        if missing and os.path.isdir(above):
-            plan.create_parents = missing
-            plan.create_folder = True
-        else:
-            plan.refuse('folder', "Cannot write to directory '%s': %s exists and is not a folder" % (path, above),
-                        path=path)
+        plan.create_parents = [os.path.join(folder.path, *missing[:i]) for i in range(1, len(missing))]
+        plan.create_folder = True
     return False
 
 
@@ -171,6 +174,8 @@ def _plan_namespace(plan, ns_plan, members, names, marker_and_manifest):
             ns_plan.refuse('unreadable', member.problem, keys=[member.key.key])
     for code, message in completeness_problems(found, SEGMENTS) + backup_sanity_problems(found):
         ns_plan.refuse(code, message)
+    if _live_marker(plan, ns_plan, marker_and_manifest.get('marker')):
+        return
     attached = [m for m in set_members if m.nattch]
     if attached:
         pids = _sysv.attaching_pids([m.shmid for m in attached])
@@ -186,17 +191,60 @@ def _plan_namespace(plan, ns_plan, members, names, marker_and_manifest):
     _plan_existing(plan, ns_plan, names, marker_and_manifest)
 
 
+def _live_marker(plan, ns_plan, marker):
+    """Refuse when another backup of this set into this folder is running now; True if so."""
+    if not marker:
+        return False
+    pid = _manifest.marker_owner(_manifest.read_marker(plan.folder, os.path.basename(marker)))
+    if pid is None:
+        return False
+    ns_plan.refuse('in-progress', "another backup is running (pid %d) into %s for namespace '%s': wait for it to "
+                   "finish; its files are not stale, do not remove them" % (pid, plan.path, ns_plan.namespace),
+                   path=marker, pids=[pid])
+    return True
+
+
+def _set_names(ns_plan, manifest_pid=None):
+    """Every name this set's files (and its manifest and marker) could have in the folder."""
+    names = set()
+    for item in ns_plan.items:
+        names.update((file_name(item.key.key, False), file_name(item.key.key, True)))
+    manifest = _manifest.manifest_name(ns_plan.instance, ns_plan.namespace)
+    names.update((manifest, _manifest.marker_name(ns_plan.instance, ns_plan.namespace)))
+    if manifest_pid is not None:
+        names.add('.%s.tmp-%d' % (manifest, manifest_pid))
+    return names
+
+
+def _plan_dead_marker(plan, ns_plan, marker):
+    """A backup that stopped: on this boot, this run removes exactly its files and does it again."""
+    folder = plan.folder
+    document = _manifest.read_marker(folder, os.path.basename(marker))
+    pid = document.get('pid') if isinstance(document.get('pid'), int) else None
+    ours = _set_names(ns_plan, pid)
+    # Only names this set's files could have: a marker cannot make us remove anything else.
+    left = sorted(n for n in ours if folder.exists(n))
+    if document.get('boot_id') != _manifest.boot_id():
+        ns_plan.refuse('in-progress', "%s holds the unfinished backup of namespace '%s' of a run (pid %s, started %s) "
+                       'from before a reboot, so its segments are gone and it cannot be finished: remove its files '
+                       '(%s) and back up again' % (plan.path, ns_plan.namespace, pid, document.get('started'),
+                                                    ' '.join(folder.join(n) for n in left)), path=marker)
+        return
+    ns_plan.stale_files = left
+    ns_plan.warnings.append('a backup that stopped (pid %s, started %s) left %s: they will be removed and the backup '
+                            'made again' % (pid, document.get('started'), ', '.join(left)))
+
+
 def _plan_existing(plan, ns_plan, names, marker_and_manifest):
     """Refuse to overwrite; recognise a complete backup of exactly these segments as done."""
     path, instance = plan.path, ns_plan.instance
     marker = marker_and_manifest.get('marker')
     manifest_path = marker_and_manifest.get('manifest')
     if marker:
-        ns_plan.refuse('in-progress', "%s holds an unfinished backup of namespace '%s' (marker %s): its files are "
-                       "incomplete; remove them or choose another folder" % (path, ns_plan.namespace, marker), path=marker)
+        _plan_dead_marker(plan, ns_plan, marker)
         return
     if manifest_path:
-        _plan_against_manifest(plan, ns_plan, manifest_path)
+        _plan_against_manifest(plan, ns_plan, manifest_path, names)
         return
     planned = set(item.key.key for item in ns_plan.items)
     clashes = []
@@ -210,9 +258,9 @@ def _plan_existing(plan, ns_plan, names, marker_and_manifest):
                        "files." % (path, name, instance, ns_plan.namespace, ns_plan.nsid), path=os.path.join(path, name))
 
 
-def _plan_against_manifest(plan, ns_plan, manifest_path):
+def _plan_against_manifest(plan, ns_plan, manifest_path, names):
     try:
-        manifest = _manifest.load(manifest_path)
+        manifest = _manifest.load(manifest_path, plan.folder)
     except IntegrityError as exc:
         ns_plan.refuse('exists', '%s; choose another folder or remove it' % exc.msg, path=manifest_path)
         return
@@ -231,19 +279,7 @@ def _plan_against_manifest(plan, ns_plan, manifest_path):
         ns_plan.refuse('exists', '%s %s compression: %s' % (what, 'without' if plan.compress else 'with', fix),
                        path=manifest_path)
         return
-    for key, item in current.items():
-        entry = recorded[key]
-        file_path = os.path.join(plan.path, entry['file'])
-        try:
-            st = os.lstat(file_path)
-        except OSError:
-            ns_plan.refuse('exists', '%s but its file %s is missing: %s' % (what, entry['file'], fix), path=file_path)
-            return
-        if not stat.S_ISREG(st.st_mode) or st.st_size != entry['file_size']:
-            ns_plan.refuse('exists', '%s but its file %s is not the recorded %d bytes: %s'
-                           % (what, entry['file'], entry['file_size'], fix), path=file_path)
-            return
-    if ns_plan.problems:
+    if not _files_match(plan, ns_plan, recorded, names, what, fix):
         return
     crcs = segment_crcs(ns_plan.items, plan.codec, plan.threads)
     differ = [item for item in ns_plan.items if crcs[item.key.key] != recorded[item.key.key]['crc32_int']]
@@ -252,10 +288,42 @@ def _plan_against_manifest(plan, ns_plan, manifest_path):
                        % (what, ', '.join(item.key.hex for item in differ[:3]), fix), path=manifest_path)
         return
     for item in ns_plan.items:
-        entry = recorded[item.key.key]
-        item.crc32 = entry['crc32_int']
-        item.file_size = entry['file_size']
+        item.file_size = recorded[item.key.key]['file_size']
     ns_plan.already_done = True
+
+
+def _files_match(plan, ns_plan, recorded, names, what, fix):
+    """The files, found by name in the folder listing, have the recorded sizes and CRCs: read them all."""
+    folder = plan.folder
+    jobs = []
+    fds = []
+    try:
+        for item in ns_plan.items:
+            entry = recorded[item.key.key]
+            file_path = folder.join(item.file)
+            try:
+                if item.file not in names:
+                    raise OSError(errno.ENOENT, 'missing')
+                fd, st = folder.open_regular(item.file)
+            except OSError:
+                ns_plan.refuse('exists', '%s but its file %s is missing: %s' % (what, item.file, fix), path=file_path)
+                return False
+            fds.append(fd)
+            if st.st_size != entry['file_size']:
+                ns_plan.refuse('exists', '%s but its file %s is not the recorded %d bytes: %s'
+                               % (what, item.file, entry['file_size'], fix), path=file_path)
+                return False
+            item.crc32 = entry['crc32_int']
+            item.chunk_size, item.chunk_offsets = entry.get('chunk_size'), entry.get('chunk_offsets')
+            jobs.append(reader(item, fd, file_path, plan.codec, st.st_size))
+        Engine(plan.threads).run(jobs)
+    except ShmError as exc:
+        ns_plan.refuse('exists', '%s but it is damaged: %s: %s' % (what, exc.msg, fix), path=exc.facts.get('path'))
+        return False
+    finally:
+        for fd in fds:
+            os.close(fd)
+    return True
 
 
 def execute_backup(plan, progress=None, verify=False, crc=True):
@@ -271,92 +339,136 @@ def execute_backup(plan, progress=None, verify=False, crc=True):
         return execute_namespaces(plan, lambda ns, engine: _backup_namespace(plan, ns, engine, verify, crc), progress)
     finally:
         _remove_empty(created)
+        close_folder(plan)
 
 
 def _create_folders(plan):
-    """mkdir the planned parents and the folder (mode 0700, owned by the user running); returns them."""
+    """mkdir the planned parents and the folder (mode 0700, owned by the user running) inside the
+    folder opened at plan time, never through the path again; returns [(parent, name)]."""
     created = []
+    parent = plan.parent_folder
     for folder in plan.create_parents + [plan.path]:
+        name = os.path.basename(folder.rstrip('/'))
         try:
-            os.mkdir(folder, 0o700)
+            child = parent.mkdir(name)
         except OSError as exc:
             _remove_empty(created)
             what = 'backup directory' if folder == plan.path else 'folder'
             raise ExecutionError('Could not create %s %s: %s. It did not exist when the backup was planned; plan '
                                  'again' % (what, folder, exc.strerror), path=folder, errno=exc.errno)
-        _manifest.fsync_dir(os.path.dirname(folder.rstrip('/')) or '/')
-        created.append(folder)
+        parent.fsync()
+        created.append((parent, name))
+        parent = child
+    plan.folder = parent
     return created
 
 
 def _remove_empty(created):
     """Remove the folders this run created, deepest first, as long as they are empty: a failed run leaves none."""
-    for folder in reversed(created):
+    for parent, name in reversed(created):
         try:
-            os.rmdir(folder)
+            os.rmdir(name, dir_fd=parent.fd)
         except OSError:
             return
 
 
 def _backup_namespace(plan, ns_plan, engine, verify, crc):
-    path = plan.path
+    folder = plan.folder
     attachments = []
     fds = []
     created = []
-    marker = _manifest.write_marker(path, ns_plan.instance, ns_plan.namespace, VERSION)
+    for name in ns_plan.stale_files:
+        folder.unlink_quietly(name)
+    marker = _manifest.write_marker(folder, ns_plan.instance, ns_plan.namespace, VERSION,
+                                    [item.file for item in ns_plan.items])
     try:
         for item in ns_plan.items:
             attachments.append(_sysv.Attachment(item.shmid, readonly=True))
         before = _check_sole_attachment(ns_plan.items, None)
         jobs = []
         for item, attachment in zip(ns_plan.items, attachments):
-            file_path = os.path.join(path, item.file)
-            fd = os.open(file_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-            created.append(file_path)
+            fd = folder.create(item.file)
+            created.append(item.file)
             fds.append(fd)
             if item.compressed:
-                jobs.append(GzipWriter(item, attachment.view, fd, file_path, plan.codec, 2 * engine.threads,
-                                       address=attachment.address))
+                jobs.append(GzipWriter(item, attachment.view, fd, folder.join(item.file), plan.codec,
+                                       2 * engine.threads, address=attachment.address))
             else:
-                jobs.append(PlainWriter(item, attachment.view, fd, file_path, plan.codec, crc=crc,
+                jobs.append(PlainWriter(item, attachment.view, fd, folder.join(item.file), plan.codec, crc=crc,
                                         address=attachment.address))
         engine.run(jobs)
-        _check_sole_attachment(ns_plan.items, before)
+        _check_unchanged(plan, ns_plan, before, attachments)
         if verify:
             _reread(plan, ns_plan, fds, engine)
+        _check_linked(folder, ns_plan, fds)
         for fd in fds:
             os.close(fd)
         fds = []
         for attachment in attachments:
             attachment.detach()
-        document = _manifest.build(
-            ns_plan.instance, ns_plan.namespace, ns_plan.nsid, ns_plan.orphan, plan.compress, plan.codec.name, VERSION,
-            [_manifest_entry(item) for item in ns_plan.items],
-            base=None if ns_plan.base is None else dict(ns_plan.base._asdict()), meta_n_arenas=ns_plan.meta_n_arenas)
-        ns_plan.manifest_path = _manifest.write_atomic(path, _manifest.manifest_name(ns_plan.instance, ns_plan.namespace),
-                                                       document)
-        created.append(ns_plan.manifest_path)
-        os.unlink(marker)
-        _manifest.fsync_dir(path)
+        _write_manifest(plan, ns_plan, created)
+        folder.unlink(os.path.basename(marker))
+        folder.fsync()
     except BaseException:
         for fd in fds:
             os.close(fd)
         for attachment in attachments:
             attachment.detach()
-        for file_path in created + [marker]:
-            unlink_quietly(file_path)
-        _manifest.fsync_dir(path)
+        for name in created + [os.path.basename(marker)]:
+            folder.unlink_quietly(name)
+        folder.fsync()
         raise
     return {'manifest': ns_plan.manifest_path,
             'file_bytes': sum(item.file_size for item in ns_plan.items)}
 
 
-def _check_sole_attachment(items, before):
-    """Fail unless this run is the only process attached, now and since it attached.
+def _write_manifest(plan, ns_plan, created):
+    document = _manifest.build(
+        ns_plan.instance, ns_plan.namespace, ns_plan.nsid, ns_plan.orphan, plan.compress, plan.codec.name, VERSION,
+        [_manifest_entry(item) for item in ns_plan.items],
+        base=None if ns_plan.base is None else dict(ns_plan.base._asdict()), meta_n_arenas=ns_plan.meta_n_arenas)
+    name = _manifest.manifest_name(ns_plan.instance, ns_plan.namespace)
+    ns_plan.manifest_path = _manifest.write_atomic(plan.folder, name, document)
+    created.append(name)
 
-    Taken right after attaching, this catches a process that attached between plan and run;
-    compared again after the copy, unchanged attach and detach times prove no process
-    attached (and perhaps wrote) while the segments were being copied.
+
+def _check_linked(folder, ns_plan, fds):
+    """Every file must still be linked under its name: a deleted or replaced one is a loss, not a backup."""
+    lost = [item.file for item, fd in zip(ns_plan.items, fds) if not folder.same_file(item.file, fd)]
+    if lost:
+        raise ExecutionError('%s %s deleted or replaced while the backup ran (by another process); the backup was '
+                             'removed: find what deletes files in %s, then back up again'
+                             % (', '.join(folder.join(n) for n in lost), 'was' if len(lost) == 1 else 'were',
+                                folder.path), files=lost)
+
+
+def _check_unchanged(plan, ns_plan, before, attachments):
+    """Fail only if a segment may have changed during the copy.
+
+    A process that attached while we copied (a look by shm_info, pyasmt -a, monitoring) is
+    harmless if it could not write: then the segment's CRC, computed again now through our
+    own attachment, equals the CRC of what was written, and nobody attached while we did so.
+    """
+    now, intruders = _intruders(ns_plan.items, before)
+    if not intruders:
+        return
+    writers = _sysv.writable_attachers([item.shmid for item in intruders])
+    if not any(writers.values()) and all(item.crc32 is not None for item in intruders):
+        jobs = [SegmentHasher(item, attachment.view, plan.codec)
+                for item, attachment in zip(ns_plan.items, attachments) if item in intruders]
+        Engine(plan.threads).run(jobs)
+        changed = [job.item for job in jobs if job.crc != job.item.crc32]
+        dummy, later = _intruders(intruders, now, moved_only=True)
+        if not changed and not later:
+            return
+        intruders = changed or later
+    _raise_intruders(intruders, now)
+
+
+def _intruders(items, before, moved_only=False):
+    """(now, items another process attached to since before, or is attached to besides us).
+
+    moved_only: only those whose attach state moved since before (nattch included).
     """
     now = dict((e.shmid, e) for e in _sysv.list_segments())
     intruders = []
@@ -366,27 +478,41 @@ def _check_sole_attachment(items, before):
             raise ExecutionError('segment %s disappeared during the backup' % item.key.hex, key=item.key.hex)
         # Times have a resolution of one second; the last attaching/detaching pid catches an
         # attach and detach within the second this run attached.
-        moved = before is not None and (entry.atime, entry.dtime, entry.lpid) != (
-            before[item.shmid].atime, before[item.shmid].dtime, before[item.shmid].lpid)
-        if entry.nattch != 1 or moved:
+        then = before[item.shmid] if before is not None else None
+        moved = then is not None and (entry.atime, entry.dtime, entry.lpid) != (then.atime, then.dtime, then.lpid)
+        others = entry.nattch != then.nattch if moved_only else entry.nattch != 1
+        if moved or others:
             intruders.append(item)
+    return now, intruders
+
+
+def _check_sole_attachment(items, before):
+    """Fail unless this run is the only process attached now; returns the segments as they are.
+
+    Taken right after attaching, this catches a process that attached between plan and run.
+    """
+    now, intruders = _intruders(items, before)
     if intruders:
-        pids = _sysv.attaching_pids([item.shmid for item in intruders])
-        last = dict((i.shmid, now[i.shmid].lpid) for i in intruders if now[i.shmid].lpid != os.getpid())
-        described = ', '.join('%s (pids %s)' % (i.key.hex, ', '.join(str(p) for p in pids[i.shmid] if p != os.getpid())
-                                                or ('%d, which has detached' % last[i.shmid] if i.shmid in last
-                                                    else 'unknown')) for i in intruders)
-        raise ExecutionError('another process attached %s during the backup; the copy may not be consistent and was '
-                             'removed: stop asd and whatever else attaches, then back up again' % described,
-                             keys=[i.key.hex for i in intruders])
+        _raise_intruders(intruders, now)
     return now
+
+
+def _raise_intruders(intruders, now):
+    pids = _sysv.attaching_pids([item.shmid for item in intruders])
+    last = dict((i.shmid, now[i.shmid].lpid) for i in intruders if now[i.shmid].lpid != os.getpid())
+    described = ', '.join('%s (pids %s)' % (i.key.hex, ', '.join(str(p) for p in pids[i.shmid] if p != os.getpid())
+                                            or ('%d, which has detached' % last[i.shmid] if i.shmid in last
+                                                else 'unknown')) for i in intruders)
+    raise ExecutionError('another process attached %s during the backup and may have changed it; the copy may not be '
+                         'consistent and was removed: stop asd and whatever else attaches, then back up again'
+                         % described, keys=[i.key.hex for i in intruders])
 
 
 def _reread(plan, ns_plan, fds, engine):
     """Read the written files back from disk, not from the page cache, and compare CRCs."""
     for fd in fds:
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    engine.run([reader(item, fd, os.path.join(plan.path, item.file), plan.codec, item.file_size)
+    engine.run([reader(item, fd, plan.folder.join(item.file), plan.codec, item.file_size)
                 for item, fd in zip(ns_plan.items, fds)])
 
 

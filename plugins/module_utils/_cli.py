@@ -21,7 +21,6 @@ import json
 import os
 import pwd
 import shlex
-import signal
 import sys
 import threading
 import time
@@ -34,6 +33,7 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._backup impo
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._common import (
     MAX_THREADS,
     check_namespace,
+    interruptible,
     rate,
     segment_crcs,
 )
@@ -88,6 +88,7 @@ LONG_OPTIONS = {
     'json': (None, False),
     'verify': (None, False),
     'allow-volatile-path': (None, False),
+    'remove-unfinished': (None, False),
     'version': (None, False),
 }
 SHORT_FLAGS = 'abchrvz'
@@ -120,6 +121,8 @@ OPTIONS = """\
       --allow-volatile-path
                            allow a backup onto tmpfs or ramfs, which a reboot erases (refused
                            by default)
+      --remove-unfinished  with -r: first remove the segments a killed restore of the same set
+                           left behind without a journal (empty base), once proved unattached
       --version            print the version and exit
 """
 
@@ -189,6 +192,7 @@ class Options:
         self.compress = False
         self.json = False
         self.allow_volatile_path = False
+        self.remove_unfinished = False
         self.arguments = []
 
     def set(self, name, value=None):
@@ -679,7 +683,8 @@ class Run:
             self.plan = plan_backup(opts.path, names, instance, compress=opts.compress, threads=threads,
                                     allow_volatile_path=opts.allow_volatile_path)
         elif opts.restore:
-            self.plan = plan_restore(opts.path, names, instance, threads=threads)
+            self.plan = plan_restore(opts.path, names, instance, threads=threads,
+                                     remove_unfinished=opts.remove_unfinished)
         else:
             self.plan = plan_verify(opts.path, names, instance, threads=threads)
         plan = self.plan
@@ -768,6 +773,8 @@ class Run:
             parts.append('-c')
         if opts.backup and opts.allow_volatile_path:
             parts.append('--allow-volatile-path')
+        if opts.restore and opts.remove_unfinished:
+            parts.append('--remove-unfinished')
         return ' '.join(parts)
 
     def failure_count_text(self):
@@ -826,7 +833,7 @@ class Run:
             self.report_verify()
         else:
             self.report_results()
-        failed = [ns for ns in self.result['namespaces'] if ns.get('state') in ('failed', 'damaged')]
+        failed = [ns for ns in self.result['namespaces'] if ns.get('state') in ('failed', 'damaged', 'drift')]
         if self.failures or failed or not plan.ok:
             if self.error is None:
                 if self.failures:
@@ -915,7 +922,11 @@ class Run:
             bad = [f for f in files if not f['ok']]
             for f in bad:
                 out.error(f['error'])
-            if bad:
+            if bad and all(f.get('drift') for f in bad):
+                out.error('Backup of %s is not verified: %d of %d files have an owner or mode other than the manifest '
+                          'records; set them back as the messages above say and verify again.'
+                          % (what, len(bad), len(files)))
+            elif bad:
                 out.error('Backup of %s is damaged: %d of %d files failed; do not restore from it.'
                           % (what, len(bad), len(files)))
             else:
@@ -977,10 +988,6 @@ def _isatty(stream):
         return False
 
 
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt()
-
-
 def main(argv=None, prog=None, stdout=None, stderr=None):
     """Run the command line; return the exit status (0 success, 1 any failure)."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -990,12 +997,18 @@ def main(argv=None, prog=None, stdout=None, stderr=None):
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     run = Run(argv, prog, stdout, stderr)
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        # A terminated run cleans up as an interrupted one does: the core removes what it made.
-        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        status = run.main()
+        # SIGTERM, SIGINT and SIGHUP clean up as an interrupt does: the core removes what it made.
+        with interruptible():
+            status = run.main()
+    except Exception as exc:  # pylint: disable=broad-except
+        # No input may end in a traceback: say what failed and keep the JSON document.
+        message = 'internal error: %s: %s; nothing half-done was kept. Please report this with the command line' % (
+            type(exc).__name__, exc)
+        run.out.error(message)
+        run.message = message
+        run.error = {'type': type(exc).__name__, 'message': message}
+        status = 1
     except KeyboardInterrupt:
         run.out.clear_progress()
         message = ('Interrupted: the namespace in progress was cleaned up (its new files or segments removed); '
@@ -1005,9 +1018,6 @@ def main(argv=None, prog=None, stdout=None, stderr=None):
         run.message = message
         run.error = {'type': 'KeyboardInterrupt', 'message': message}
         status = 1
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
     if run.json:
         try:
             stdout.write(json.dumps(run.document(status), indent=2, sort_keys=True, default=str) + '\n')

@@ -11,7 +11,10 @@
 
 from __future__ import absolute_import, division, print_function
 
+import contextlib
 import os
+import signal
+import threading
 import time
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
@@ -24,6 +27,7 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._engine impo
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
     ExecutionError,
+    Interrupted,
     ShmError,
     UsageError,
 )
@@ -86,6 +90,13 @@ def new_plan(operation, path, instance, threads, codec, compress=False):
     return Plan(operation, os.path.abspath(path), instance, threads, get_codec(codec), compress)
 
 
+def close_folder(plan):
+    """Release the backup folder a run went through (an open folder keeps its file system busy)."""
+    folder = getattr(plan, 'folder', None)
+    if folder is not None:
+        folder.close()
+
+
 def describe_found(members, instance):
     """What exists instead, so a 'not found' message helps choose the right name."""
     names = sorted(set(m.name for m in members if m.key.role in (BASE, DATA) and m.name))
@@ -118,6 +129,34 @@ def segment_crcs(items, codec, threads):
     finally:
         for attachment in attachments:
             attachment.detach()
+
+
+STOP_SIGNALS = ('SIGTERM', 'SIGINT', 'SIGHUP')
+
+
+@contextlib.contextmanager
+def interruptible():
+    """SIGTERM, SIGINT and SIGHUP (an SSH drop) raise KeyboardInterrupt inside the block.
+
+    The core removes what it created on any exception, so the run leaves nothing behind.
+    Only the first signal raises: a second one must not cut that clean-up short.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = []
+
+    def handler(signum, frame):
+        if not fired:
+            fired.append(signum)
+            raise KeyboardInterrupt()
+    numbers = [getattr(signal, name) for name in STOP_SIGNALS if hasattr(signal, name)]
+    previous = [(number, signal.signal(number, handler)) for number in numbers]
+    try:
+        yield
+    finally:
+        for number, old in previous:
+            signal.signal(number, old)
 
 
 def rate(nbytes, seconds):
@@ -156,6 +195,13 @@ def execute_namespaces(plan, run_one, progress=None):
                                    % (ns_plan.namespace, exc))
             summary.update({'state': 'failed', 'error': error.msg})
             failures.append(error)
+        except KeyboardInterrupt:
+            error = Interrupted("Interrupted by a signal during namespace '%s': what this run created for it was "
+                                "removed; namespaces completed before are kept. Run the same command again to finish"
+                                % ns_plan.namespace)
+            summary.update({'state': 'failed', 'error': error.msg})
+            failures.append(error)
+            break
         summary['seconds'] = round(time.monotonic() - begin, 3)
         summary['gb_per_s'] = rate(ns_plan.bytes, summary['seconds'])
         summary['segments'] = [item.to_dict() for item in ns_plan.items]
@@ -174,6 +220,6 @@ def execute_namespaces(plan, run_one, progress=None):
         'gb_per_s': rate(moved, seconds),
     }
     if failures:
-        first = failures[0]
+        first = failures[-1] if isinstance(failures[-1], Interrupted) else failures[0]
         raise type(first)(first.msg, result=result, **first.facts)
     return result

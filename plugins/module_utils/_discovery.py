@@ -15,6 +15,7 @@ import os
 import stat
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _fileformat
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _layout
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
@@ -83,10 +84,19 @@ def live_members(instance, entries=None):
 
 
 def folder_entries(folder):
-    """Names in a folder that are ASMT segment files: {name: (SegmentKey, compressed)}, plus odd names."""
+    """Names in a folder that are ASMT segment files: {name: (SegmentKey, compressed)}, plus odd names.
+
+    folder is a Folder (opened once, checked) or, for read-only callers, a path.
+    """
+    opened = _folder.as_folder(folder)
+    try:
+        listing = opened.listdir()
+    finally:
+        if opened is not folder:
+            opened.close()
     files = {}
     invalid = []
-    for name in os.listdir(folder):
+    for name in listing:
         parsed = parse_file_name(name)
         if parsed is not None:
             files[name] = parsed
@@ -101,41 +111,48 @@ def file_members(folder, instance, codec, entries=None):
     Files that cannot be used keep a problem text instead of being skipped as C ASMT skips
     them: a silently dropped stripe becomes a silently cold namespace.
     """
-    if entries is None:
-        entries, dummy = folder_entries(folder)
-    members = []
-    for name, (key, compressed) in sorted(entries.items()):
-        if key.instance != instance:
-            continue
-        path = os.path.join(folder, name)
+    opened = _folder.as_folder(folder)
+    try:
+        if entries is None:
+            entries, dummy = folder_entries(opened)
+        return [m for m in (_file_member(opened, name, key, compressed, codec)
+                            for name, (key, compressed) in sorted(entries.items()) if key.instance == instance) if m]
+    finally:
+        if opened is not folder:
+            opened.close()
+
+
+def _file_member(folder, name, key, compressed, codec):
+    path = folder.join(name)
+    try:
+        st = folder.lstat(name)
+    except OSError:
+        return None
+    member = Member(key, st.st_size, st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode) & 0o777,
+                    file=name, compressed=compressed, file_size=st.st_size)
+    if stat.S_ISLNK(st.st_mode):
+        member.problem = '%s is a symbolic link; restore reads only regular files: replace it with the file itself' % path
+    elif not stat.S_ISREG(st.st_mode):
+        member.problem = '%s is not a regular file' % path
+    elif compressed and not key.compressible:
+        # C ASMT reads a base or meta only as .dat and misreads a .dat.gz one (defect 15).
+        member.problem = ('%s: a %s is never stored compressed; decompress it to %s.dat (header of 24 bytes removed) '
+                          'or back up again' % (path, key.role, name.split('.')[0]))
+    elif not compressed and st.st_size == 0:
+        member.problem = ('%s is empty (0 bytes): the file is damaged or was cut short; restore from another backup'
+                          % path)
+    else:
         try:
-            st = os.lstat(path)
-        except OSError:
-            continue
-        member = Member(key, st.st_size, st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode) & 0o777,
-                        file=name, compressed=compressed, file_size=st.st_size)
-        members.append(member)
-        if stat.S_ISLNK(st.st_mode):
-            member.problem = '%s is a symbolic link; restore reads only regular files: replace it with the file itself' % path
-            continue
-        if not stat.S_ISREG(st.st_mode):
-            member.problem = '%s is not a regular file' % path
-            continue
-        if compressed and not key.compressible:
-            # C ASMT reads a base or meta only as .dat and misreads a .dat.gz one (defect 15).
-            member.problem = ('%s: a %s is never stored compressed; decompress it to %s.dat (header of 24 bytes removed) '
-                              'or back up again' % (path, key.role, name.split('.')[0]))
-            continue
-        try:
-            _read_file_headers(member, path, codec)
+            _read_file_headers(member, folder, name, codec)
         except (IntegrityError, OSError) as exc:
             member.problem = getattr(exc, 'msg', None) or '%s: %s' % (path, exc)
-    return members
+    return member
 
 
-def _read_file_headers(member, path, codec):
+def _read_file_headers(member, folder, name, codec):
+    path = folder.join(name)
     length = _header_length(member.key.role)
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    fd, dummy = folder.open_regular(name)
     try:
         if member.compressed:
             header = _fileformat.read_header(fd, path)

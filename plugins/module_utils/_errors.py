@@ -54,3 +54,7 @@ class ExecutionError(ShmError):
 
 class IntegrityError(ShmError):
     """Contents do not match what they must be: a CRC, a size, a truncated or malformed stream."""
+
+
+class Interrupted(ExecutionError):
+    """A signal (SIGTERM, SIGINT, SIGHUP) stopped the run; what it had begun was removed."""

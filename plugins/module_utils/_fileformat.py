@@ -73,8 +73,57 @@ def parse_header(buf, path='file'):
     return header._replace(crc32=header.crc32 & 0xFFFFFFFF)
 
 
+# RFC 1952: ID1, ID2, CM 8 (deflate); FLG bits 5-7 are reserved and must be zero.
+GZIP_ID = b'\x1f\x8b'
+DEFLATE = 8
+GZIP_RESERVED_FLAGS = 0xE0
+# Deflate cannot expand its input more than 1032 times (a run of one repeated byte).
+MAX_DEFLATE_RATIO = 1032
+STREAM_SLACK = 1 << 10
+
+
+def check_wrapper(buf, path='file'):
+    """Check the stream's own header (gzip, or zlib from older ASMT) whatever codec reads it.
+
+    zlib rejects reserved gzip flags and isal does not; RFC 1952 requires the rejection, so
+    it is made here, once, before any codec sees the stream.
+    """
+    if len(buf) < 2:
+        raise IntegrityError('%s: the compressed stream is missing after the ASMT header; the file is truncated' % path,
+                             path=path)
+    if bytes(buf[:2]) == GZIP_ID:
+        if len(buf) < 10:
+            raise IntegrityError('%s: the gzip header is cut short; the file is truncated' % path, path=path)
+        if buf[2] != DEFLATE:
+            raise IntegrityError('%s: the gzip header names compression method %d, not deflate (8); the file is damaged'
+                                 % (path, buf[2]), path=path)
+        if buf[3] & GZIP_RESERVED_FLAGS:
+            raise IntegrityError('%s: the gzip header sets reserved flag bits (FLG 0x%02x); the file is damaged'
+                                 % (path, buf[3]), path=path)
+        return 'gzip'
+    cmf, flg = buf[0], buf[1]
+    if cmf & 0x0F == DEFLATE and cmf >> 4 <= 7 and (cmf << 8 | flg) % 31 == 0 and not flg & 0x20:
+        return 'zlib'
+    raise IntegrityError('%s: no gzip or zlib stream after the ASMT header (bytes %s); the file is damaged'
+                         % (path, bytes(buf[:2]).hex()), path=path)
+
+
+def check_size(header, file_size, path='file'):
+    """A segment size that its compressed stream could not hold is a damaged header, not a big segment."""
+    most = max(0, file_size - HEADER_SIZE) * MAX_DEFLATE_RATIO + STREAM_SLACK
+    if header.segment_size > most:
+        raise IntegrityError('%s: the header records a segment of %d bytes, more than its %d bytes of compressed data '
+                             'can hold; the header is damaged: restore from another backup'
+                             % (path, header.segment_size, file_size), path=path)
+
+
 def read_header(fd, path='file'):
-    return parse_header(os.pread(fd, HEADER_SIZE, 0), path)
+    """The ASMT header, checked, and the stream header after it; a damaged one raises IntegrityError."""
+    buf = os.pread(fd, HEADER_SIZE + len(GZIP_HEADER), 0)
+    header = parse_header(buf, path)
+    check_wrapper(buf[HEADER_SIZE:], path)
+    check_size(header, os.fstat(fd).st_size, path)
+    return header
 
 
 def gzip_trailer(crc, size):

@@ -17,13 +17,21 @@ file (eight hex digits, then .dat or .dat.gz), so C ASMT ignores both.
 
 from __future__ import absolute_import, division, print_function
 
+import errno
 import json
+import math
 import os
 import socket
 import time
 
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
     IntegrityError,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import (
+    INSTANCE_MAX,
+    decode,
+    file_name,
 )
 
 try:
@@ -42,6 +50,12 @@ BOOT_ID = '/proc/sys/kernel/random/boot_id'
 
 _FILE_FIELDS = ('file', 'key', 'type', 'stage', 'segment_size', 'file_size', 'compressed',
                 'uid', 'gid', 'mode', 'crc32')
+# A manifest of the largest set (2048 + 2048 stages, stripes) is well under 2 MiB.
+MAX_BYTES = 4 << 20
+MAX_FILES = 8192
+# Segments are mapped into a 47-bit address space; anything larger is a damaged record.
+MAX_SEGMENT = 1 << 47
+MAX_ID = (1 << 32) - 1
 
 
 def _stem(instance, namespace):
@@ -96,9 +110,12 @@ def parse_hex(value, what, path):
         raise IntegrityError('%s: %s %r is not a hex number' % (path, what, value), path=path)
 
 
-def fsync_dir(path):
-    """Make a new, renamed or removed directory entry durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+def fsync_dir(folder):
+    """Make a new, renamed or removed directory entry durable (folder: a Folder or a path)."""
+    if isinstance(folder, _folder.Folder):
+        folder.fsync()
+        return
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
     finally:
@@ -110,9 +127,15 @@ def write_atomic(folder, name, document):
 
     A reader sees either no manifest or a complete one, even if the host dies mid-write.
     """
+    if not isinstance(folder, _folder.Folder):
+        opened = _folder.as_folder(folder)
+        try:
+            return write_atomic(opened, name, document)
+        finally:
+            opened.close()
     data = (json.dumps(document, indent=2, sort_keys=True) + '\n').encode('utf-8')
-    temp = os.path.join(folder, '.%s.tmp-%d' % (name, os.getpid()))
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    temp = '.%s.tmp-%d' % (name, os.getpid())
+    fd = folder.create(temp, os.O_WRONLY)
     try:
         try:
             view = memoryview(data)
@@ -121,17 +144,27 @@ def write_atomic(folder, name, document):
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.rename(temp, os.path.join(folder, name))
+        folder.rename(temp, name)
     except BaseException:
-        _unlink_quietly(temp)
+        folder.unlink_quietly(temp)
         raise
-    fsync_dir(folder)
-    return os.path.join(folder, name)
+    folder.fsync()
+    return folder.join(name)
 
 
-def write_marker(folder, instance, namespace, tool_version):
-    """Create the in-progress marker exclusively: a concurrent backup of the same set fails here."""
-    path = os.path.join(folder, marker_name(instance, namespace))
+def write_marker(folder, instance, namespace, tool_version, files=()):
+    """Create the in-progress marker exclusively: a concurrent backup of the same set fails here.
+
+    It names the files the run will create, so that a later run knows exactly what a
+    killed one may have left.
+    """
+    if not isinstance(folder, _folder.Folder):
+        opened = _folder.as_folder(folder)
+        try:
+            return write_marker(opened, instance, namespace, tool_version, files)
+        finally:
+            opened.close()
+    name = marker_name(instance, namespace)
     document = {
         'format': FORMAT + '/in-progress',
         'tool_version': tool_version,
@@ -141,15 +174,39 @@ def write_marker(folder, instance, namespace, tool_version):
         'started': now_iso(),
         'instance': instance,
         'namespace': namespace,
+        'files': list(files),
     }
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    fd = folder.create(name, os.O_WRONLY)
     try:
         os.write(fd, (json.dumps(document, sort_keys=True) + '\n').encode('utf-8'))
         os.fsync(fd)
     finally:
         os.close(fd)
-    fsync_dir(folder)
-    return path
+    folder.fsync()
+    return folder.join(name)
+
+
+def read_marker(folder, name):
+    """The marker's document, or {} when it cannot be read (a run killed while writing it)."""
+    try:
+        document = json.loads(_read_capped(folder, name, 64 << 10).decode('utf-8'))
+    except (IOError, OSError, ValueError, RecursionError, IntegrityError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def marker_owner(document):
+    """The pid of a live process of this boot that holds the marker, else None (a dead run's)."""
+    pid = document.get('pid')
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0 or document.get('boot_id') != boot_id():
+        return None
+    if pid == os.getpid():
+        return pid
+    try:
+        os.kill(pid, 0)
+    except OSError as exc:
+        return pid if exc.errno == errno.EPERM else None
+    return pid
 
 
 def _unlink_quietly(path):
@@ -188,46 +245,174 @@ def build(instance, namespace, nsid, orphan, compressed, codec, tool_version, fi
     }
 
 
-def load(path):
-    """Read and check a manifest; raise IntegrityError naming the first thing that is wrong."""
+def _read_capped(folder, name, limit):
+    """At most limit bytes of a regular file opened through the folder; larger is an error."""
+    fd, st = folder.open_regular(name)
     try:
-        with open(path, 'rb') as handle:
-            document = json.loads(handle.read().decode('utf-8'))
+        if st.st_size > limit:
+            raise IntegrityError('%s is %d bytes, more than a manifest can be (%d): it is not one'
+                                 % (folder.join(name), st.st_size, limit), path=folder.join(name))
+        chunks = []
+        total = 0
+        while total <= limit:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            raise IntegrityError('%s grew past %d bytes while being read' % (folder.join(name), limit),
+                                 path=folder.join(name))
+        return b''.join(chunks)
+    finally:
+        os.close(fd)
+
+
+def load(path, folder=None):
+    """Read and check a manifest; raise IntegrityError naming the first thing that is wrong.
+
+    Whatever the file holds, the result is a checked document or an IntegrityError, never
+    another exception: the restore trusts these values.
+    """
+    owned = folder is None
+    try:
+        if owned:
+            folder = _folder.as_folder(os.path.dirname(os.path.abspath(path)))
+        data = _read_capped(folder, os.path.basename(path), MAX_BYTES)
+        document = json.loads(data.decode('utf-8'))
     except (IOError, OSError) as exc:
         raise IntegrityError('%s: cannot read the manifest (%s)' % (path, exc), path=path)
+    except RecursionError:
+        raise IntegrityError('%s: the manifest is nested too deeply to be one; it is damaged' % path, path=path)
     except ValueError as exc:
         raise IntegrityError('%s: the manifest is not valid JSON (%s); it may be damaged' % (path, exc), path=path)
+    finally:
+        if owned and folder is not None:
+            folder.close()
+    return check_document(document, path)
+
+
+def _fail(path, what):
+    raise IntegrityError('%s: %s; the manifest is damaged: restore from another backup or back up again'
+                         % (path, what), path=path)
+
+
+def _require(document, field, kinds, path, check=None, where='the manifest'):
+    value = document.get(field) if isinstance(document, dict) else None
+    is_bool = isinstance(value, bool)
+    if field not in document or not isinstance(value, kinds) or (is_bool and bool not in _as_tuple(kinds)) \
+            or (check is not None and not check(value)):
+        _fail(path, '%s has %s %s' % (where, field, _short(value)) if field in document
+              else '%s lacks %s' % (where, field))
+    return value
+
+
+def _as_tuple(kinds):
+    return kinds if isinstance(kinds, tuple) else (kinds,)
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + '...'
+
+
+def _hex(value, bits):
+    try:
+        return isinstance(value, str) and value.startswith('0x') and 0 <= int(value, 16) < (1 << bits)
+    except ValueError:
+        return False
+
+
+def _int_in(low, high):
+    return lambda v: low <= v <= high
+
+
+def check_document(document, path):
+    """The manifest's schema: types, ranges and shape, checked field by field."""
     if not isinstance(document, dict) or document.get('format') != FORMAT:
         raise IntegrityError('%s: not a fastrestart.aerospike manifest' % path, path=path)
-    if document.get('format_version') != FORMAT_VERSION:
-        raise IntegrityError('%s: manifest format version %r is not supported (expected %d); use the tool version '
-                             'that wrote it' % (path, document.get('format_version'), FORMAT_VERSION), path=path)
-    files = document.get('files')
-    if not isinstance(files, list) or not files:
-        raise IntegrityError('%s: the manifest lists no files' % path, path=path)
-    for entry in files:
-        if not isinstance(entry, dict):
-            raise IntegrityError('%s: a file entry is not an object: %r' % (path, entry), path=path)
-        missing = [k for k in _FILE_FIELDS if k not in entry]
-        if missing:
-            raise IntegrityError('%s: a file entry lacks %s' % (path, ', '.join(missing)), path=path)
-        entry['key_int'] = parse_hex(entry['key'], 'key', path)
-        entry['crc32_int'] = None if entry['crc32'] is None else parse_hex(entry['crc32'], 'crc32', path)
-        try:
-            entry['mode_int'] = int(entry['mode'], 8) if isinstance(entry['mode'], str) else int(entry['mode'])
-        except (TypeError, ValueError):
-            raise IntegrityError('%s: mode %r is not an octal number' % (path, entry['mode']), path=path)
+    if document.get('format_version') != FORMAT_VERSION or isinstance(document.get('format_version'), bool):
+        raise IntegrityError('%s: manifest format version %s is not supported (expected %d); use the tool version '
+                             'that wrote it' % (path, _short(document.get('format_version')), FORMAT_VERSION), path=path)
+    for field in ('host', 'created', 'namespace', 'codec', 'tool_version'):
+        _require(document, field, str, path)
+    if document.get('boot_id') is not None:
+        _require(document, 'boot_id', str, path)
+    _require(document, 'created_epoch', (int, float), path, lambda v: math.isfinite(v) and v >= 0)
+    _require(document, 'instance', int, path, _int_in(0, INSTANCE_MAX))
+    for field in ('orphan', 'compressed'):
+        _require(document, field, bool, path)
+    for field in ('nsid', 'meta_n_arenas'):
+        if document.get(field) is not None:
+            _require(document, field, int, path, _int_in(0, MAX_ID))
+    if document.get('base') is not None:
+        _require(document, 'base', dict, path)
+    files = _require(document, 'files', list, path, lambda v: 0 < len(v) <= MAX_FILES)
+    seen = set()
+    for index, entry in enumerate(files):
+        _check_entry(entry, '%s file %d' % ('the manifest\'s', index + 1), path)
+        if entry['key_int'] in seen:
+            _fail(path, 'segment %s is listed twice' % entry['key'])
+        seen.add(entry['key_int'])
     document['path'] = path
     return document
 
 
+def _check_entry(entry, where, path):
+    """One file entry; adds key_int, crc32_int and mode_int."""
+    if not isinstance(entry, dict):
+        _fail(path, '%s is not an object' % where)
+    key = _require(entry, 'key', str, path, lambda v: _hex(v, 32) and decode(int(v, 16)) is not None, where)
+    compressed = _require(entry, 'compressed', bool, path, where=where)
+    expected = file_name(int(key, 16), compressed)
+    # Names come from the key, never from the document: no path can be smuggled in.
+    _require(entry, 'file', str, path, lambda v: v == expected, where)
+    _require(entry, 'type', str, path, where=where)
+    if entry.get('stage') is not None:
+        _require(entry, 'stage', str, path, lambda v: _hex(v, 12), where)
+    size = _require(entry, 'segment_size', int, path, _int_in(1, MAX_SEGMENT), where)
+    file_size = _require(entry, 'file_size', int, path, _int_in(0, MAX_SEGMENT * 2), where)
+    for field in ('uid', 'gid'):
+        _require(entry, field, int, path, _int_in(0, MAX_ID), where)
+    mode = _require(entry, 'mode', (str, int), path, _valid_mode, where)
+    crc = entry.get('crc32')
+    if crc is not None:
+        _require(entry, 'crc32', str, path, lambda v: _hex(v, 32), where)
+    elif 'crc32' not in entry:
+        _fail(path, '%s lacks crc32' % where)
+    if entry.get('chunk_offsets') is not None or entry.get('chunk_size') is not None:
+        chunk = _require(entry, 'chunk_size', int, path, _int_in(1, MAX_SEGMENT), where)
+        offsets = _require(entry, 'chunk_offsets', list, path, lambda v: len(v) == -(-size // chunk), where)
+        if any(not isinstance(o, int) or isinstance(o, bool) for o in offsets) or \
+                any(b <= a for a, b in zip(offsets, offsets[1:])) or not offsets or not 0 < offsets[0] <= offsets[-1] < file_size:
+            _fail(path, '%s has chunk_offsets that are not increasing offsets inside the file' % where)
+    entry['key_int'] = int(key, 16)
+    entry['crc32_int'] = None if crc is None else int(crc, 16)
+    entry['mode_int'] = int(mode, 8) if isinstance(mode, str) else mode
+
+
+def _valid_mode(value):
+    if isinstance(value, str):
+        try:
+            value = int(value, 8)
+        except ValueError:
+            return False
+    return 0 <= value <= 0o777
+
+
 def find(folder):
     """Manifests and markers in a folder: {(instance, namespace): {'manifest': path, 'marker': path}}."""
+    opened = _folder.as_folder(folder)
+    try:
+        names = opened.listdir()
+    finally:
+        if opened is not folder:
+            opened.close()
     found = {}
-    for name in sorted(os.listdir(folder)):
+    for name in sorted(names):
         parsed = parse_name(name)
         if parsed is None:
             continue
         kind, instance, namespace = parsed
-        found.setdefault((instance, namespace), {})[kind] = os.path.join(folder, name)
+        found.setdefault((instance, namespace), {})[kind] = os.path.join(opened.path, name)
     return found

@@ -111,6 +111,9 @@ class NamespacePlan:
         self.meta_n_arenas = None
         self.namespace_set = None
         self.result = None          # filled by execute
+        self.takeover = []          # live segments a killed restore left, removed before this one runs
+        self.drift = []             # files whose owner or mode differ from the manifest
+        self.stale_files = []       # files a killed backup left, removed before this one runs
 
     def refuse(self, code, message, **facts):
         self.problems.append(Problem(code, message, **facts))
@@ -157,6 +160,8 @@ class Plan:
         self.facts = {}
         self.create_folder = False
         self.create_parents = []    # missing parents of the folder that a run creates, top-down
+        self.folder = None          # the open, checked backup folder (_folder.Folder) every step goes through
+        self.remove_unfinished = False
 
     def refuse(self, code, message, **facts):
         self.problems.append(Problem(code, message, **facts))

@@ -18,13 +18,15 @@ from __future__ import absolute_import, division, print_function
 
 import errno
 import os
-import stat
 
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _fileformat
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _journal
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._common import (
     check_request,
+    close_folder,
     execute_namespaces,
     new_plan,
     segment_crcs,
@@ -71,24 +73,27 @@ __metaclass__ = type
 _KIND = {TYPE_PRIMARY: 'primary index', TYPE_SECONDARY: 'secondary index', TYPE_DATA: 'data'}
 
 
-def plan_restore(path, namespaces, instance=0, threads=None, codec='auto', entries=None, meminfo=_sysv.MEMINFO):
-    """Everything a restore would do, and every reason it would refuse. Changes nothing."""
+def plan_restore(path, namespaces, instance=0, threads=None, codec='auto', entries=None, meminfo=_sysv.MEMINFO,
+                 remove_unfinished=False):
+    """Everything a restore would do, and every reason it would refuse. Changes nothing.
+
+    remove_unfinished takes over segments that a killed restore of the same set left behind
+    without a journal (their base still empty), once they are proved unattached.
+    """
     namespaces, threads = check_request(namespaces, instance, threads)
     plan = new_plan('restore', path, instance, threads, codec)
+    plan.remove_unfinished = remove_unfinished
     path = plan.path
-    if not os.path.isdir(path):
-        plan.refuse('folder', "Cannot read from directory '%s': either it does not exist or we don't have read "
-                    "permission." % path, path=path)
+    if not open_folder(plan):
         for namespace in namespaces:
             plan.namespaces.append(NamespacePlan('restore', namespace, instance))
         return plan
-    if os.geteuid() != 0 and not os.access(path, os.R_OK | os.X_OK):
-        plan.refuse('folder', "Cannot read from directory '%s': we don't have read permission." % path, path=path)
-    names, invalid = folder_entries(path)
+    folder = plan.folder
+    names, invalid = folder_entries(folder)
     for name in invalid:
         plan.warnings.append("Segment file name '%s' contains invalid characters." % name)
-    found = _manifest.find(path)
-    members = file_members(path, instance, plan.codec, names)
+    found = _manifest.find(folder)
+    members = file_members(folder, instance, plan.codec, names)
     if entries is None:
         entries = _sysv.list_segments()
 
@@ -97,11 +102,44 @@ def plan_restore(path, namespaces, instance=0, threads=None, codec='auto', entri
         plan.namespaces.append(ns_plan)
         plan_namespace(plan, ns_plan, members, entries, found.get((instance, namespace), {}))
 
-    modes = dict((item.file, item.mode) for ns in plan.namespaces for item in ns.items)
-    for code, message in _folder.folder_problems(path, modes):
+    modes = dict((item.file, item.member.mode) for ns in plan.namespaces for item in ns.items)
+    for code, message in _folder.folder_problems(folder, modes):
         plan.refuse(code, message, path=path)
     _plan_capacity(plan, entries, meminfo)
     return plan
+
+
+def open_folder(plan):
+    """Open the backup folder once, checking it and every folder above it; False when refused."""
+    path = plan.path
+    try:
+        plan.folder = _folder.open_trusted(path)
+    except _folder.UntrustedFolder as exc:
+        plan.refuse(exc.code, exc.message, path=path)
+        return False
+    except OSError as exc:
+        plan.refuse('folder', "Cannot read from directory '%s': %s. Give an existing backup folder that root can read."
+                    % (path, exc.strerror or exc), path=path)
+        return False
+    return True
+
+
+def marker_problem(plan, ns_plan, marker):
+    """Refuse an unfinished backup: a live one is running; a dead one's files are named exactly."""
+    folder = plan.folder
+    document = _manifest.read_marker(folder, os.path.basename(marker))
+    pid = _manifest.marker_owner(document)
+    if pid is not None:
+        ns_plan.refuse('in-progress', "another backup is running (pid %d) into %s for namespace '%s': wait for it to "
+                       "finish, then run this again" % (pid, plan.path, ns_plan.namespace), path=marker, pids=[pid])
+        return
+    listed = document.get('files') if isinstance(document.get('files'), list) else []
+    left = [n for n in listed if isinstance(n, str) and n == os.path.basename(n) and folder.exists(n)]
+    left.append(os.path.basename(marker))
+    ns_plan.refuse('in-progress', "%s holds the unfinished backup of namespace '%s' of a run that stopped (pid %s, "
+                   "started %s): it cannot be restored. Run that backup again to finish it, or remove its files: %s"
+                   % (plan.path, ns_plan.namespace, document.get('pid', 'unknown'), document.get('started', 'unknown'),
+                      ' '.join(folder.join(n) for n in left)), path=marker)
 
 
 def plan_namespace(plan, ns_plan, members, entries, marker_and_manifest):
@@ -109,13 +147,12 @@ def plan_namespace(plan, ns_plan, members, entries, marker_and_manifest):
     namespace, instance, path = ns_plan.namespace, ns_plan.instance, plan.path
     marker = marker_and_manifest.get('marker')
     if marker:
-        ns_plan.refuse('in-progress', "%s holds an unfinished backup of namespace '%s' (marker %s): it is incomplete and "
-                       "cannot be restored; restore from a complete backup" % (path, namespace, marker), path=marker)
+        marker_problem(plan, ns_plan, marker)
         return
     manifest_path = marker_and_manifest.get('manifest')
     if manifest_path:
         try:
-            ns_plan.manifest = _manifest.load(manifest_path)
+            ns_plan.manifest = _manifest.load(manifest_path, plan.folder)
             ns_plan.manifest_path = manifest_path
         except IntegrityError as exc:
             ns_plan.refuse('manifest', exc.msg, path=manifest_path)
@@ -212,9 +249,22 @@ def _plan_against_manifest(ns_plan, path):
             ns_plan.refuse('manifest-mismatch', '%s holds a segment of %d bytes, the manifest records %d: the file is '
                            'damaged' % (file_path, item.size, entry['segment_size']), keys=[key], path=file_path)
         item.crc32 = entry['crc32_int']
+        _owner_from_manifest(ns_plan, item, entry, file_path)
         if item.compressed and entry.get('chunk_offsets'):
             item.chunk_size = entry.get('chunk_size')
             item.chunk_offsets = list(entry['chunk_offsets'])
+
+
+def _owner_from_manifest(ns_plan, item, entry, file_path):
+    """The segment gets the owner and mode the manifest recorded, whatever the file has now."""
+    recorded = (entry['uid'], entry['gid'], entry['mode_int'] & 0o777)
+    if (item.uid, item.gid, item.mode) != recorded:
+        ns_plan.warnings.append('%s has owner %d:%d mode %s, the manifest records %d:%d mode %s: the segment gets the '
+                                "manifest's; someone changed the file (check who, and run chown/chmod back)"
+                                % (file_path, item.uid, item.gid, '0%03o' % item.mode, recorded[0], recorded[1],
+                                   '0%03o' % recorded[2]))
+        ns_plan.drift.append(item.file)
+    item.uid, item.gid, item.mode = recorded
 
 
 def _plan_existing_segments(plan, ns_plan, entries):
@@ -243,7 +293,9 @@ def _plan_existing_segments(plan, ns_plan, entries):
     if _equal_to_backup(plan, ns_plan, existing, planned):
         ns_plan.already_done = True
         return
-    newer = _newer_than_backup(plan.path, ns_plan, existing)
+    if _take_over(plan, ns_plan, existing):
+        return
+    newer = _newer_than_backup(plan, ns_plan, existing)
     for key, entry in existing:
         found = ("Found existing Aerospike %s segment 0x%08x with instance %d, namespace '%s' (nsid %d): cannot restore "
                  "associated file." % (_KIND[key.type_byte], entry.key, ns_plan.instance, ns_plan.namespace, key.nsid))
@@ -252,13 +304,58 @@ def _plan_existing_segments(plan, ns_plan, entries):
                       "of %s, so asd has run on them since. Do not remove them to restore this backup: that would bring "
                       "back the index as of the backup, losing what was written since, over storage that has moved on. "
                       "Start asd on them, or take a new backup of them." % newer)
+        elif _unfinished(existing):
+            advice = _unfinished_advice(plan, ns_plan, existing)
         else:
             advice = (" If asd is stopped and these segments are stale, remove them (shm_segments state=absent, or "
                       "ipcrm -M 0x%08x) and restore again." % entry.key)
         ns_plan.refuse('exists', found + advice, keys=[entry.key])
 
 
-def _newer_than_backup(path, ns_plan, existing):
+def _unfinished(existing):
+    """True when the set's base is missing or still empty: made by a restore that never finished.
+
+    The restore fills the base last, so only a finished one (or asd) leaves a valid base.
+    """
+    base = [entry for key, entry in existing if key.role == BASE]
+    if not base:
+        return True
+    try:
+        header = parse_base(_sysv.read_prefix(base[0].shmid, BASE_MIN_SIZE))
+    except Exception:  # pylint: disable=broad-except
+        return False
+    return header.version not in BASE_VERSIONS
+
+
+def _unfinished_advice(plan, ns_plan, existing):
+    described = ', '.join('0x%08x (shmid %d)' % (e.key, e.shmid) for dummy, e in existing)
+    return (" These segments (%s) are an unfinished restore: their base is still empty and no journal of that restore "
+            "is left. Remove exactly them, after a check that nothing is attached, and restore: pyasmt -r "
+            "--remove-unfinished -i %d -p %s -n %s (or shm_restore remove_unfinished=true, or shm_segments nsid=%d "
+            "state=absent)." % (described, ns_plan.instance, plan.path, ns_plan.namespace, ns_plan.nsid))
+
+
+def _take_over(plan, ns_plan, existing):
+    """Plan to remove what a killed restore of this set left, when its journal (or the operator) proves it ours."""
+    journal = _journal.load(ns_plan.instance, ns_plan.namespace)
+    entries = [entry for dummy, entry in existing]
+    if journal is not None and _manifest.marker_owner(journal) not in (None, os.getpid()):
+        ns_plan.refuse('in-progress', "another restore of namespace '%s' is running (pid %d): wait for it to finish"
+                       % (ns_plan.namespace, journal['pid']), pids=[journal['pid']])
+        return True
+    if journal is not None and _journal.owns(journal, entries):
+        why = 'a restore killed at %s (pid %s) left them' % (_manifest.now_iso(journal.get('started', 0)), journal['pid'])
+    elif getattr(plan, 'remove_unfinished', False) and _unfinished(existing):
+        why = 'they are an unfinished restore (empty base) and --remove-unfinished was given'
+    else:
+        return False
+    ns_plan.takeover = entries
+    ns_plan.warnings.append('will remove segments %s first: %s; then restore again'
+                            % (', '.join('0x%08x (shmid %d)' % (e.key, e.shmid) for e in entries), why))
+    return True
+
+
+def _newer_than_backup(plan, ns_plan, existing):
     """(made, backup) times when the existing set has a valid base made after the backup, else None.
 
     Segments are made when asd starts or a restore ends (owners are set last, which stamps
@@ -270,7 +367,7 @@ def _newer_than_backup(path, ns_plan, existing):
         backup_time = ns_plan.manifest.get('created_epoch')
     else:
         try:
-            backup_time = max(os.stat(os.path.join(path, item.file)).st_mtime for item in ns_plan.items)
+            backup_time = max(plan.folder.lstat(item.file).st_mtime for item in ns_plan.items)
         except (OSError, ValueError):
             backup_time = None
     base = [entry for key, entry in existing if key.role == BASE]
@@ -336,7 +433,10 @@ def _plan_capacity(plan, entries, meminfo):
 
 def execute_restore(plan, progress=None):
     """Restore every namespace the plan found ready; each one succeeds or leaves no segment behind."""
-    return execute_namespaces(plan, lambda ns, engine: _restore_namespace(plan, ns, engine), progress)
+    try:
+        return execute_namespaces(plan, lambda ns, engine: _restore_namespace(plan, ns, engine), progress)
+    finally:
+        close_folder(plan)
 
 
 def _create(item):
@@ -345,7 +445,8 @@ def _create(item):
     except OSError as exc:
         hint = {
             errno.EEXIST: 'a segment with this key appeared since the analysis; is asd starting?',
-            errno.EINVAL: 'the size is above kernel.shmmax: run sysctl -w kernel.shmmax=%d' % item.size,
+            errno.EINVAL: 'the size is outside kernel.shmmin..kernel.shmmax (%d): check sysctl kernel.shmmax and the '
+                          'backup file' % item.size,
             errno.ENOSPC: 'kernel.shmall or kernel.shmmni is too low for this restore',
             errno.ENOMEM: 'the host is out of memory',
         }.get(exc.errno, '')
@@ -353,38 +454,68 @@ def _create(item):
                              % (item.key.hex, exc.errno, exc.strerror, hint), key=item.key.hex, errno=exc.errno)
 
 
-def _restore_namespace(plan, ns_plan, engine):
-    path = plan.path
-    created = []
-    attachments = []
+def _remove_taken_over(ns_plan):
+    """Remove what a killed restore left, if it is still exactly that and still unattached."""
+    now = dict((e.shmid, e) for e in _sysv.list_segments())
+    for entry in ns_plan.takeover:
+        current = now.get(entry.shmid)
+        if current is None or current.key != entry.key or current.nattch:
+            raise ExecutionError('segment 0x%08x (shmid %d) changed since the analysis (%s): nothing was removed; run the '
+                                 'restore again' % (entry.key, entry.shmid, 'gone' if current is None else
+                                                    'attached' if current.nattch else 'replaced'), key='0x%08x' % entry.key)
+    for entry in ns_plan.takeover:
+        _sysv.remove_segment(entry.shmid)
+    ns_plan.takeover = []
+
+
+def _open_files(plan, ns_plan):
+    """Open every file through the folder descriptor; each must still be the regular file planned."""
     fds = []
     try:
         for item in ns_plan.items:
-            created.append(_create(item))
-            item.shmid = created[-1]
-            attachments.append(_sysv.Attachment(item.shmid, readonly=False))
-        jobs = []
-        for item, attachment in zip(ns_plan.items, attachments):
-            file_path = os.path.join(path, item.file)
-            fd = os.open(file_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            file_path = plan.folder.join(item.file)
+            try:
+                fd, st = plan.folder.open_regular(item.file)
+            except OSError as exc:
+                raise IntegrityError('%s cannot be opened as a regular file (%s): it was replaced since the analysis; '
+                                     'restore again from a stable backup' % (file_path, exc.strerror or exc),
+                                     path=file_path)
             fds.append(fd)
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or st.st_size != item.file_size:
+            if st.st_size != item.file_size:
                 raise IntegrityError('%s changed since the analysis (now %d bytes, then %d): it is being modified or '
                                      'was replaced; restore again from a stable backup'
                                      % (file_path, st.st_size, item.file_size), path=file_path)
-            jobs.append(reader(item, fd, file_path, plan.codec, st.st_size, target=attachment))
+            if item.compressed:
+                _fileformat.read_header(fd, file_path)
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+    return fds
+
+
+def _restore_namespace(plan, ns_plan, engine):
+    """Create, fill (base last), then set owners; the journal under /run tracks what exists."""
+    created = []
+    attachments = []
+    fds = _open_files(plan, ns_plan)
+    journal = None
+    try:
+        if ns_plan.takeover:
+            _remove_taken_over(ns_plan)
+        journal = _journal.Journal(ns_plan.instance, ns_plan.namespace, plan.path)
+        journal.intend([item.key.key for item in ns_plan.items])
+        for item in ns_plan.items:
+            created.append(_create(item))
+            item.shmid = created[-1]
+            journal.record(item.key.key, item.shmid)
+            attachments.append(_sysv.Attachment(item.shmid, readonly=False))
+        jobs = [reader(item, fd, plan.folder.join(item.file), plan.codec, item.file_size, target=attachment)
+                for item, fd, attachment in zip(ns_plan.items, fds, attachments)]
         # The base goes last, alone, once everything else is in place and checked.
         engine.run([job for job in jobs if job.item.key.role != BASE])
         engine.run([job for job in jobs if job.item.key.role == BASE])
-        ordered = sorted(zip(ns_plan.items, attachments), key=lambda pair: pair[0].key.role == BASE)
-        for item, attachment in ordered:
-            try:
-                attachment.set_owner(item.uid, item.gid, item.mode)
-            except Exception as exc:  # pylint: disable=broad-except
-                raise ExecutionError('Unable to set uid, gid, or mode for shared memory segment %s: %s'
-                                     % (item.key.hex, exc), key=item.key.hex)
-            item.crc32 = next(job.crc for job in jobs if job.item is item)
+        _set_owners(ns_plan, attachments, jobs)
     except BaseException:
         for attachment in attachments:
             attachment.detach()
@@ -396,6 +527,19 @@ def _restore_namespace(plan, ns_plan, engine):
     finally:
         for fd in fds:
             os.close(fd)
+        if journal is not None:
+            journal.close()
     for attachment in attachments:
         attachment.detach()
     return {'manifest': ns_plan.manifest_path}
+
+
+def _set_owners(ns_plan, attachments, jobs):
+    ordered = sorted(zip(ns_plan.items, attachments), key=lambda pair: pair[0].key.role == BASE)
+    for item, attachment in ordered:
+        try:
+            attachment.set_owner(item.uid, item.gid, item.mode)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise ExecutionError('Unable to set uid, gid, or mode for shared memory segment %s: %s'
+                                 % (item.key.hex, exc), key=item.key.hex)
+        item.crc32 = next(job.crc for job in jobs if job.item is item)

@@ -25,6 +25,9 @@ from ansible.module_utils.basic import (
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._common import (
+    interruptible,
+)
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._discovery import (
     folder_entries,
 )
@@ -224,7 +227,10 @@ class ShmModule(AnsibleModule):
         for reserved in ('msg', 'failed', 'changed', 'exception', 'invocation'):
             if reserved in facts:
                 facts['error_%s' % reserved] = facts.pop(reserved)
-        self.fail_json(msg=exc.msg, **jsonable(facts))
+        # A namespace done before another failed has changed the host: say so.
+        result = facts.get('result')
+        changed = bool(isinstance(result, dict) and result.get('changed'))
+        self.fail_json(msg=exc.msg, changed=changed, **jsonable(facts))
 
     def exit_plan(self, plan, execute, planned_seconds, diff=None, **extra):
         """Check mode (or nothing to do): exit with the plan. Otherwise execute it and exit with the result.
@@ -250,7 +256,8 @@ class ShmModule(AnsibleModule):
         if self.check_mode or not plan.changed:
             self.exit_json(msg=plan.message(), **jsonable(dict(out, **extra)))
         with self.errors(plan=out['plan'], **extra):
-            result = execute(plan)
+            with interruptible():
+                result = execute(plan)
         done = [ns['namespace'] for ns in result['namespaces'] if ns.get('state') == 'done']
         out.update({
             'changed': result['changed'],
@@ -273,5 +280,8 @@ class ShmModule(AnsibleModule):
             yield
         except ShmError as exc:
             self.fail_error(exc, **extra)
+        except KeyboardInterrupt:
+            self.fail_json(msg='interrupted by a signal: what the run had begun was removed; run the task again to '
+                           'finish', **jsonable(extra))
         except Exception as exc:  # pylint: disable=broad-except
             self.fail_json(msg='unexpected error: %s' % (exc,), exception=traceback.format_exc(), **jsonable(extra))

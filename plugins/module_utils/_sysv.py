@@ -123,6 +123,31 @@ def attaching_pids(shmids, proc_root='/proc'):
     return found
 
 
+def writable_attachers(shmids, proc_root='/proc'):
+    """Map each shmid to the pids (other than ours) that have it mapped writable.
+
+    A read-only attachment (SHM_RDONLY) can never be made writable, so only these could
+    change a segment while we copy it; the permissions are the second column of the maps.
+    """
+    wanted = set(shmids)
+    found = dict((shmid, []) for shmid in wanted)
+    attached = attaching_pids(wanted, proc_root)
+    for pid in sorted(set(p for pids in attached.values() for p in pids)):
+        if pid == os.getpid():
+            continue
+        try:
+            with open(os.path.join(proc_root, str(pid), 'maps')) as handle:
+                maps = handle.read()
+        except (IOError, OSError):
+            continue
+        for line in maps.splitlines():
+            fields = line.split()
+            if len(fields) >= 6 and '/SYSV' in line and 'w' in fields[1] and fields[4].isdigit() \
+                    and int(fields[4]) in wanted and pid not in found[int(fields[4])]:
+                found[int(fields[4])].append(pid)
+    return found
+
+
 def mem_available(meminfo=MEMINFO):
     """MemAvailable in bytes, or None when the kernel does not report it."""
     try:

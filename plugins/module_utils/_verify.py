@@ -18,10 +18,12 @@ from __future__ import absolute_import, division, print_function
 import os
 import time
 
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._common import (
     check_namespace,
     check_request,
+    close_folder,
     new_plan,
     rate,
 )
@@ -47,6 +49,7 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import
     NamespacePlan,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._restore import (
+    open_folder,
     plan_namespace,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._transfer import (
@@ -90,19 +93,24 @@ def plan_verify(path, namespaces=None, instance=None, threads=None, codec='auto'
     if not os.path.isdir(plan.path):
         plan.refuse('folder', '%s is not a folder: give the backup folder' % plan.path, path=plan.path)
         return plan
-    pairs, found = _scope(plan.path, namespaces, instance, plan.codec)
+    if not open_folder(plan):
+        return plan
+    pairs, found = _scope(plan.folder, namespaces, instance, plan.codec)
     if not pairs:
         plan.refuse('not-found', '%s holds no backup (no manifest and no Aerospike segment files)' % plan.path,
                     path=plan.path)
-    names, dummy = folder_entries(plan.path)
+    names, dummy = folder_entries(plan.folder)
     members = {}
     for inst, namespace in pairs:
         check_namespace(namespace)
         if inst not in members:
-            members[inst] = file_members(plan.path, inst, plan.codec, names)
+            members[inst] = file_members(plan.folder, inst, plan.codec, names)
         ns_plan = NamespacePlan('verify', namespace, inst)
         plan.namespaces.append(ns_plan)
         plan_namespace(plan, ns_plan, members[inst], None, found.get((inst, namespace), {}))
+    modes = dict((item.file, item.member.mode) for ns in plan.namespaces for item in ns.items)
+    for code, message in _folder.folder_problems(plan.folder, modes):
+        plan.refuse(code, message, path=plan.path)
     return plan
 
 
@@ -125,34 +133,51 @@ def execute_verify(plan, progress=None):
             continue
         files = []
         for item in ns_plan.items:
-            file_path = os.path.join(plan.path, item.file)
-            verdict = {'file': item.file, 'key': item.key.hex, 'type': item.key.role, 'size': item.size,
-                       'compressed': item.compressed}
-            expected = item.crc32
-            try:
-                fd = os.open(file_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-                try:
-                    job = reader(item, fd, file_path, plan.codec, os.fstat(fd).st_size)
-                    engine.run([job])
-                finally:
-                    os.close(fd)
-                verdict.update({'ok': True, 'crc32': '0x%08x' % job.crc,
-                                'checked_against': 'manifest' if expected is not None else
-                                ('gzip trailer' if item.compressed else 'nothing (no manifest)')})
-            except (ShmError, OSError) as exc:
-                message = getattr(exc, 'msg', None) or '%s: %s' % (file_path, exc)
-                verdict.update({'ok': False, 'error': message})
-                damaged.append(message)
-                # A damaged file must not stop the others from being read.
-                engine = Engine(plan.threads, progress)
+            verdict, engine = _verify_file(plan, ns_plan, item, engine, progress)
+            if not verdict['ok']:
+                damaged.append(verdict['error'])
             files.append(verdict)
         summary['files'] = files
-        summary['state'] = 'verified' if all(f['ok'] for f in files) else 'damaged'
+        bad = [f for f in files if not f['ok']]
+        summary['state'] = 'verified' if not bad else 'drift' if all(f.get('drift') for f in bad) else 'damaged'
+    close_folder(plan)
     seconds = time.monotonic() - started
-    checked = sum(r['bytes'] for r in results if r.get('state') in ('verified', 'damaged'))
+    checked = sum(r['bytes'] for r in results if r.get('state') in ('verified', 'damaged', 'drift'))
     result = {'operation': 'verify', 'path': plan.path, 'changed': False, 'namespaces': results,
               'bytes': checked, 'seconds': round(seconds, 3), 'gb_per_s': rate(checked, seconds)}
     if damaged:
         raise IntegrityError(damaged[0] if len(damaged) == 1 else '%s (and %d more damaged files)'
                              % (damaged[0], len(damaged) - 1), result=result)
     return result
+
+
+def _verify_file(plan, ns_plan, item, engine, progress):
+    """Read one file in full and check its CRC, then its owner and mode against the manifest.
+
+    Returns (verdict, engine): a damaged file needs a fresh engine so the others are still read.
+    """
+    file_path = plan.folder.join(item.file)
+    verdict = {'file': item.file, 'key': item.key.hex, 'type': item.key.role, 'size': item.size,
+               'compressed': item.compressed}
+    expected = item.crc32
+    try:
+        fd, st = plan.folder.open_regular(item.file)
+        try:
+            job = reader(item, fd, file_path, plan.codec, st.st_size)
+            engine.run([job])
+        finally:
+            os.close(fd)
+        verdict.update({'ok': True, 'crc32': '0x%08x' % job.crc,
+                        'checked_against': 'manifest' if expected is not None else
+                        ('gzip trailer' if item.compressed else 'nothing (no manifest)')})
+    except (ShmError, OSError) as exc:
+        verdict.update({'ok': False, 'error': getattr(exc, 'msg', None) or '%s: %s' % (file_path, exc)})
+        return verdict, Engine(plan.threads, progress)
+    if item.file in ns_plan.drift:
+        member = item.member
+        verdict.update({'ok': False, 'drift': True,
+                        'error': '%s has owner %d:%d mode 0%03o, the manifest records %d:%d mode 0%03o: its contents '
+                                 'are intact but someone changed it; set them back (chown %d:%d, chmod 0%03o) and verify '
+                                 'again' % (file_path, member.uid, member.gid, member.mode, item.uid, item.gid,
+                                            item.mode, item.uid, item.gid, item.mode)})
+    return verdict, engine

@@ -39,6 +39,14 @@ options:
       - The backup folder.
     type: path
     required: true
+  remove_unfinished:
+    description:
+      - First remove the segments that a killed restore of the same set left behind without a journal (their
+        base is still empty), after checking that no process is attached to them.
+      - A killed restore that left its journal under C(/run) is finished by running the same task again, without
+        this option.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - fastrestart.aerospike.shm
   - fastrestart.aerospike.shm.action_group
@@ -257,6 +265,7 @@ def main():
         argument_spec=ShmModule.argument_spec(
             namespaces=dict(type='list', elements='str', required=True),
             path=dict(type='path', required=True),
+            remove_unfinished=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
@@ -265,7 +274,8 @@ def main():
     with module.errors():
         entries = _sysv.list_segments()
         plan = plan_restore(params['path'], params['namespaces'], instance=params['instance'],
-                            threads=params['threads'], entries=entries)
+                            threads=params['threads'], entries=entries,
+                            remove_unfinished=params['remove_unfinished'])
         limits = required_limits(plan, entries)
         diff = restore_diff(plan, entries) if module._diff else None
     module.exit_plan(plan, execute_restore, time.monotonic() - started, diff=diff, required_limits=limits)

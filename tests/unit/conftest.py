@@ -63,3 +63,18 @@ def kernel_limit():
     yield set_limit
     for name, value in reversed(saved):
         shm_sets.set_kernel_limit(name, value)
+
+
+@pytest.fixture(scope='session', autouse=True)
+def restore_journal_dir(tmp_path_factory):
+    """Restore journals go to a folder of the test session, never to the host's /run."""
+    from ansible_collections.fastrestart.aerospike.plugins.module_utils import _journal
+    saved = os.environ.get(_journal.RUN_DIR_ENV)
+    path = tmp_path_factory.mktemp('run')
+    os.chmod(str(path), 0o700)
+    os.environ[_journal.RUN_DIR_ENV] = str(path / 'fastrestart.aerospike')
+    yield
+    if saved is None:
+        del os.environ[_journal.RUN_DIR_ENV]
+    else:
+        os.environ[_journal.RUN_DIR_ENV] = saved

@@ -31,10 +31,22 @@ def codes(problems):
     return [code for code, dummy in problems]
 
 
+def check(path, file_modes):
+    """What a plan reports: the walk from / to the folder, then the files' modes."""
+    try:
+        opened = _folder.open_trusted(str(path))
+    except _folder.UntrustedFolder as exc:
+        return [(exc.code, exc.message)]
+    try:
+        return _folder.folder_problems(opened, file_modes)
+    finally:
+        opened.close()
+
+
 @pytest.mark.parametrize('mode', [0o777, 0o770, 0o720, 0o702, 0o730, 0o1777])
 def test_folder_writable_by_group_or_other_is_refused(folder, mode):
     os.chmod(str(folder), mode)
-    problems = _folder.folder_problems(str(folder), {})
+    problems = check(folder, {})
     assert problems == [('folder-permissions',
                          'folder %s is writable by group or other (mode %s): anyone in them could replace the backup; '
                          'run chmod 0700 %s' % (folder, '0%03o' % mode, folder))]
@@ -44,7 +56,7 @@ def test_folder_writable_by_group_or_other_is_refused(folder, mode):
 @pytest.mark.parametrize('file_mode', [0o666, 0o662, 0o626, 0o602, 0o620])
 def test_open_folder_with_a_file_others_can_write_is_refused(folder, mode, file_mode):
     os.chmod(str(folder), mode)
-    problems = _folder.folder_problems(str(folder), {'ae001000.dat': 0o600, 'ae001001.dat.gz': file_mode})
+    problems = check(folder, {'ae001000.dat': 0o600, 'ae001001.dat.gz': file_mode})
     assert problems == [('folder-permissions',
                          'folder %s lets group or other in (mode 0%03o) and ae001001.dat.gz is writable by them '
                          '(mode 0%03o): they could change the backup; run chmod 0700 %s' % (folder, mode, file_mode, folder))]
@@ -54,7 +66,7 @@ def test_many_writable_files_are_summarised(folder):
     os.chmod(str(folder), 0o755)
     modes = dict(('ae0011%02x.dat.gz' % i, 0o666) for i in range(5))
     modes['ae001000.dat'] = 0o600
-    (dummy, message), = _folder.folder_problems(str(folder), modes)
+    (dummy, message), = check(folder, modes)
     assert 'ae001100.dat.gz, ae001101.dat.gz, ae001102.dat.gz ... are writable by them (mode 0666)' in message
 
 
@@ -68,7 +80,7 @@ def test_many_writable_files_are_summarised(folder):
 ])
 def test_accepted_folders(folder, mode, file_modes):
     os.chmod(str(folder), mode)
-    assert _folder.folder_problems(str(folder), file_modes) == []
+    assert check(folder, file_modes) == []
 
 
 def test_ancestor_writable_by_others_is_refused(tmp_path):
@@ -76,7 +88,7 @@ def test_ancestor_writable_by_others_is_refused(tmp_path):
     child = parent / 'backup'
     child.mkdir(parents=True)
     os.chmod(str(parent), 0o777)
-    problems = _folder.folder_problems(str(child), {})
+    problems = check(child, {})
     assert problems == [('folder-permissions',
                          'parent folder %s is writable by group or other without the sticky bit (mode 0777), so they '
                          'could replace %s; run chmod go-w %s' % (parent, child, parent))]
@@ -87,7 +99,7 @@ def test_ancestor_with_sticky_bit_is_accepted(tmp_path):
     child = parent / 'backup'
     child.mkdir(parents=True)
     os.chmod(str(parent), 0o1777)
-    assert _folder.folder_problems(str(child), {}) == []
+    assert check(child, {}) == []
 
 
 def test_ancestor_owned_by_another_user_is_refused(tmp_path):
@@ -96,13 +108,17 @@ def test_ancestor_owned_by_another_user_is_refused(tmp_path):
     child.mkdir(parents=True)
     os.chown(str(parent), NOBODY, NOBODY)
     os.chmod(str(parent), 0o755)
-    problems = _folder.folder_problems(str(child), {})
-    assert problems == [('folder-permissions', 'parent folder %s belongs to uid %d, who could replace %s; keep backups '
-                         'under folders owned by root' % (parent, NOBODY, child))]
-    # the folder's own owner may own its parents
-    assert _folder.ancestor_problems(str(child), NOBODY) == []
-    os.chown(str(child), NOBODY, NOBODY)
-    assert _folder.folder_problems(str(child), {}) == []
+    problems = check(child, {})
+    assert codes(problems) == ['folder-owner']
+    assert 'parent folder %s belongs to uid %d' % (parent, NOBODY) in problems[0][1]
+
+
+def test_folder_owned_by_another_user_is_refused(folder):
+    """Issue 9: a 0700 folder of an unprivileged user is theirs to fill, so root must not trust it."""
+    os.chown(str(folder), NOBODY, NOBODY)
+    problems = check(folder, {})
+    assert codes(problems) == ['folder-owner']
+    assert 'folder %s belongs to uid %d' % (folder, NOBODY) in problems[0][1] and 'chown root' in problems[0][1]
 
 
 def test_ancestors_are_checked_through_symlinks(tmp_path):
@@ -112,16 +128,24 @@ def test_ancestors_are_checked_through_symlinks(tmp_path):
     os.chmod(str(parent), 0o777)
     link = tmp_path / 'link'
     os.symlink(str(child), str(link))
-    assert codes(_folder.ancestor_problems(str(link), 0)) == ['folder-permissions']
+    assert codes(check(link, {})) == ['folder-permissions']
 
 
-def test_folder_and_ancestor_problems_add_up(tmp_path):
+def test_symlink_owned_by_another_user_is_not_followed(tmp_path, folder):
+    link = tmp_path / 'link'
+    os.symlink(str(folder), str(link))
+    os.lchown(str(link), NOBODY, NOBODY)
+    problems = check(link, {})
+    assert codes(problems) == ['folder-owner'] and 'is a symbolic link owned by uid %d' % NOBODY in problems[0][1]
+
+
+def test_folder_problems_stop_at_the_first_folder(tmp_path):
     parent = tmp_path / 'open'
     child = parent / 'backup'
     child.mkdir(parents=True)
     os.chmod(str(parent), 0o777)
     os.chmod(str(child), 0o777)
-    assert len(_folder.folder_problems(str(child), {})) == 2
+    assert 'parent folder' in check(child, {})[0][1]
 
 
 @pytest.mark.parametrize('mode, text', [(0o700, '0700'), (0o40755, '0755'), (0o1777, '01777'), (0o100644, '0644')])

@@ -159,14 +159,14 @@ BAD = [
     ('newer version', {'format_version': 2}, r'manifest format version 2 is not supported \(expected 1\); use the tool '
                                              'version that wrote it'),
     ('no version', {'format_version': None}, 'manifest format version None is not supported'),
-    ('no files', {'files': []}, 'the manifest lists no files'),
-    ('files not a list', {'files': {'a': 1}}, 'the manifest lists no files'),
-    ('entry lacks fields', {'files': [{'file': 'ae001000.dat'}]}, 'a file entry lacks key, type, stage, segment_size'),
-    ('entry not an object', {'files': [5]}, 'a file entry is not an object'),
-    ('bad key', {'files': [entry(key='ae00zz00')]}, r"key 'ae00zz00' is not a hex number"),
-    ('bad crc', {'files': [entry(crc32=17)]}, 'crc32 17 is not a hex number'),
-    ('bad mode', {'files': [entry(mode='rw-')]}, r"mode 'rw-' is not an octal number"),
-    ('mode null', {'files': [entry(mode=None)]}, 'mode None is not an octal number'),
+    ('no files', {'files': []}, 'the manifest has files'),
+    ('files not a list', {'files': {'a': 1}}, 'the manifest has files'),
+    ('entry lacks fields', {'files': [{'file': 'ae001000.dat'}]}, "the manifest's file 1 lacks key"),
+    ('entry not an object', {'files': [5]}, "the manifest's file 1 is not an object"),
+    ('bad key', {'files': [entry(key='ae00zz00')]}, r"file 1 has key 'ae00zz00'"),
+    ('bad crc', {'files': [entry(crc32=17)]}, 'file 1 has crc32 17'),
+    ('bad mode', {'files': [entry(mode='rw-')]}, r"file 1 has mode 'rw-'"),
+    ('mode null', {'files': [entry(mode=None)]}, 'file 1 has mode None'),
 ]
 
 

@@ -298,7 +298,7 @@ def test_14_3_restore_existing_primary_stage(shm, tmp_path):
     shm.create(STAGE, 1)
     plan = plan_r(folder)
     assert ('exists', "Found existing Aerospike primary index segment 0xae302100 with instance 3, namespace 'mini' "
-            "(nsid 2): cannot restore associated file.") in [(c, m.split(' If asd')[0]) for c, m in problems(plan)]
+            "(nsid 2): cannot restore associated file.") in [(c, m.split(' If asd')[0].split(' These segments')[0]) for c, m in problems(plan)]
 
 
 def test_14_3_restore_existing_data_segment_of_other_nsid(shm, tmp_path):
