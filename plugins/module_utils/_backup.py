@@ -228,7 +228,7 @@ def _plan_dead_marker(plan, ns_plan, marker):
         ns_plan.refuse('in-progress', "%s holds the unfinished backup of namespace '%s' of a run (pid %s, started %s) "
                        'from before a reboot, so its segments are gone and it cannot be finished: remove its files '
                        '(%s) and back up again' % (plan.path, ns_plan.namespace, pid, document.get('started'),
-                                                    ' '.join(folder.join(n) for n in left)), path=marker)
+                                                   ' '.join(folder.join(n) for n in left)), path=marker)
         return
     ns_plan.stale_files = left
     ns_plan.warnings.append('a backup that stopped (pid %s, started %s) left %s: they will be removed and the backup '
