@@ -12,6 +12,10 @@
 This is what makes room for a restore over stale segments, so it must never take more than
 the one namespace, and never a segment that a process (asd) still uses: removing an attached
 segment hides its key at once and the server would lose its index at the next start.
+
+A restore killed before it filled its base leaves a set with no name to find it by (the base
+is still zeros); such an unfinished set is found by its namespace id instead, and only while
+its base proves it unfinished.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -31,7 +35,10 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._info import
     namespace_members,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import (
+    BASE,
     INSTANCE_MAX,
+    NSID_MAX,
+    NSID_MIN,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import (
     Problem,
@@ -43,10 +50,11 @@ __metaclass__ = type
 class RemovalPlan:
     """The segments a removal would take, and every reason it would refuse."""
 
-    def __init__(self, namespace, instance):
+    def __init__(self, namespace, instance, nsid=None):
         self.operation = 'remove'
         self.namespace = namespace
         self.instance = instance
+        self.nsid = nsid
         self.members = []
         self.problems = []
         self.removed = []
@@ -66,6 +74,12 @@ class RemovalPlan:
     def bytes(self):
         return sum(m.size for m in self.members)
 
+    @property
+    def what(self):
+        if self.namespace is None:
+            return 'the unfinished set of namespace id %d' % self.nsid
+        return "namespace '%s'" % self.namespace
+
     def segments(self):
         return [{'key': m.key.hex, 'size': m.size, 'role': m.key.role} for m in self.members]
 
@@ -75,14 +89,15 @@ class RemovalPlan:
             more = len(self.problems) - 1
             return first if not more else '%s (and %d more problem%s)' % (first, more, 's' if more > 1 else '')
         if not self.members:
-            return "no segments of namespace '%s' in instance %d: nothing to remove" % (self.namespace, self.instance)
-        return "would remove %d segments (%d bytes) of namespace '%s' in instance %d" % (
-            len(self.members), self.bytes, self.namespace, self.instance)
+            return 'no segments of %s in instance %d: nothing to remove' % (self.what, self.instance)
+        return 'would remove %d segments (%d bytes) of %s in instance %d' % (
+            len(self.members), self.bytes, self.what, self.instance)
 
     def to_dict(self):
         return {
             'operation': self.operation,
             'namespace': self.namespace,
+            'nsid': self.nsid,
             'instance': self.instance,
             'changed': self.changed,
             'ok': self.ok,
@@ -92,11 +107,15 @@ class RemovalPlan:
         }
 
 
+def _check_instance(instance):
+    if isinstance(instance, bool) or not isinstance(instance, int) or not 0 <= instance <= INSTANCE_MAX:
+        raise UsageError('Instance must be from 0..%d, got %r' % (INSTANCE_MAX, instance))
+
+
 def plan_removal(namespace, instance=0, entries=None):
     """What removing namespace's segments of instance would do. Changes nothing."""
     check_namespace(namespace)
-    if isinstance(instance, bool) or not isinstance(instance, int) or not 0 <= instance <= INSTANCE_MAX:
-        raise UsageError('Instance must be from 0..%d, got %r' % (INSTANCE_MAX, instance))
+    _check_instance(instance)
     if entries is None:
         entries = _sysv.list_segments()
     plan = RemovalPlan(namespace, instance)
@@ -107,18 +126,44 @@ def plan_removal(namespace, instance=0, entries=None):
                     "namespace's; remove the stale one with ipcrm -M <key>"
                     % (len(bases), namespace, instance, ', '.join(m.key.hex for m in bases)),
                     keys=[m.key.key for m in bases])
-    attached = [m for m in found if m.nattch]
-    if attached:
-        pids = _sysv.attaching_pids([m.shmid for m in attached])
-        all_pids = sorted(set(p for m in attached for p in pids[m.shmid]))
-        described = ', '.join('%s (%s)' % (m.key.hex, 'pid %s' % ', '.join(str(p) for p in pids[m.shmid])
-                                           if pids[m.shmid] else '%d attached' % m.nattch) for m in attached[:5])
-        plan.refuse('attached', "segments of namespace '%s' in instance %d are attached: %s%s. asd (or another "
-                    "process) is using them; stop asd first, or leave them in place"
-                    % (namespace, instance, described, ' ...' if len(attached) > 5 else ''),
-                    keys=[m.key.key for m in attached], pids=all_pids)
+    _refuse_attached(plan, found)
     plan.members = found
     return plan
+
+
+def plan_unfinished_removal(nsid, instance=0, entries=None):
+    """What removing the unfinished set of namespace id nsid would do: every segment of that id
+    (primary, secondary, data), only when its base is missing or not yet a base. Changes nothing."""
+    _check_instance(instance)
+    if isinstance(nsid, bool) or not isinstance(nsid, int) or not NSID_MIN <= nsid <= NSID_MAX:
+        raise UsageError('Namespace id must be from %d..%d, got %r' % (NSID_MIN, NSID_MAX, nsid))
+    if entries is None:
+        entries = _sysv.list_segments()
+    plan = RemovalPlan(None, instance, nsid=nsid)
+    found = [m for m in live_members(instance, entries) if m.key.nsid == nsid]
+    named = [m for m in found if m.key.role == BASE and m.base is not None and m.name]
+    if named:
+        plan.refuse('finished', "the set of namespace id %d in instance %d is not unfinished: its base %s names "
+                    "namespace '%s'. Remove it by name (shm_segments namespace=%s state=absent) if that is meant"
+                    % (nsid, instance, named[0].key.hex, named[0].name, named[0].name),
+                    keys=[m.key.key for m in named])
+    _refuse_attached(plan, found)
+    plan.members = found
+    return plan
+
+
+def _refuse_attached(plan, members):
+    attached = [m for m in members if m.nattch]
+    if not attached:
+        return
+    pids = _sysv.attaching_pids([m.shmid for m in attached])
+    all_pids = sorted(set(p for m in attached for p in pids[m.shmid]))
+    described = ', '.join('%s (%s)' % (m.key.hex, 'pid %s' % ', '.join(str(p) for p in pids[m.shmid])
+                                       if pids[m.shmid] else '%d attached' % m.nattch) for m in attached[:5])
+    plan.refuse('attached', "segments of %s in instance %d are attached: %s%s. asd (or another "
+                "process) is using them; stop asd first, or leave them in place"
+                % (plan.what, plan.instance, described, ' ...' if len(attached) > 5 else ''),
+                keys=[m.key.key for m in attached], pids=all_pids)
 
 
 def execute_removal(plan):
@@ -128,8 +173,8 @@ def execute_removal(plan):
     now = dict((e.shmid, e) for e in _sysv.list_segments())
     intruders = [m for m in plan.members if m.shmid in now and now[m.shmid].key == m.key.key and now[m.shmid].nattch]
     if intruders:
-        raise ExecutionError("segments of namespace '%s' were attached since the analysis (%s): nothing was removed; "
-                             'stop asd and try again' % (plan.namespace, ', '.join(m.key.hex for m in intruders)),
+        raise ExecutionError('segments of %s were attached since the analysis (%s): nothing was removed; '
+                             'stop asd and try again' % (plan.what, ', '.join(m.key.hex for m in intruders)),
                              keys=[m.key.hex for m in intruders])
     removed = []
     for member in plan.members:

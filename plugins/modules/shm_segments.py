@@ -20,6 +20,9 @@ description:
     stripes); other namespaces and other instances are never touched.
   - Refuses, removing nothing, when any of them is attached, naming the keys and the processes, because a
     running asd would lose its index.
+  - A restore killed before it filled its base leaves an unfinished set whose base is still zeros, so it has no
+    name to be found by. O(nsid) removes such a set by its namespace id (the key's C(NN) in C(0xAEiNN...)), and
+    only while its base is missing or names no namespace.
 version_added: 0.1.0
 author:
   - fastrestart.aerospike maintainers (@fastrestart)
@@ -32,8 +35,14 @@ options:
   namespace:
     description:
       - The namespace name.
+      - Exactly one of O(namespace) and O(nsid) is required.
     type: str
-    required: true
+  nsid:
+    description:
+      - The namespace id (1-32) of an unfinished set to remove, as a refused restore names it.
+      - Refused when the set's base names a namespace; remove that by O(namespace).
+    type: int
+    version_added: 0.2.0
   state:
     description:
       - V(absent) removes the segments. It is the only state.
@@ -75,6 +84,11 @@ EXAMPLES = r'''
     instance: 1
     namespace: test
     state: absent
+
+- name: Remove what a killed restore left of namespace id 1 (its base still empty)
+  fastrestart.aerospike.shm_segments:
+    nsid: 1
+    state: absent
 '''
 
 RETURN = r'''
@@ -105,7 +119,9 @@ bytes:
   type: int
   sample: 8421376
 problems:
-  description: Why the removal was refused; each has V(namespace), V(code) (V(attached) or V(ambiguous)), V(message) and V(facts).
+  description: >-
+    Why the removal was refused; each has V(namespace), V(code) (V(attached), V(ambiguous) or V(finished)), V(message)
+    and V(facts).
   returned: failure
   type: list
   elements: dict
@@ -132,6 +148,7 @@ problems:
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._removal import (
     execute_removal,
     plan_removal,
+    plan_unfinished_removal,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._shm_module import (
     ShmModule,
@@ -143,14 +160,20 @@ def main():
     module = ShmModule(
         argument_spec=ShmModule.argument_spec(
             common=('instance',),
-            namespace=dict(type='str', required=True),
+            namespace=dict(type='str'),
+            nsid=dict(type='int'),
             state=dict(type='str', required=True, choices=['absent']),
         ),
+        mutually_exclusive=[('namespace', 'nsid')],
+        required_one_of=[('namespace', 'nsid')],
         supports_check_mode=True,
     )
     params = module.params
     with module.errors():
-        plan = plan_removal(params['namespace'], instance=params['instance'])
+        if params['nsid'] is not None:
+            plan = plan_unfinished_removal(params['nsid'], instance=params['instance'])
+        else:
+            plan = plan_removal(params['namespace'], instance=params['instance'])
     if not plan.ok:
         problems = [dict(namespace=plan.namespace, code=p.code, message=p.message,
                          facts=dict((k, v) for k, v in p.to_dict().items() if k not in ('code', 'message')))
@@ -161,8 +184,8 @@ def main():
     with module.errors():
         result = execute_removal(plan)
     module.exit_json(changed=result['changed'], removed=result['removed'], bytes=result['bytes'],
-                     msg="removed %d segments (%d bytes) of namespace '%s' in instance %d"
-                     % (len(result['removed']), result['bytes'], plan.namespace, plan.instance))
+                     msg='removed %d segments (%d bytes) of %s in instance %d'
+                     % (len(result['removed']), result['bytes'], plan.what, plan.instance))
 
 
 if __name__ == '__main__':

@@ -9,6 +9,8 @@ from __future__ import absolute_import, division, print_function
 import os
 
 import shm_sets
+from ansible_collections.fastrestart.aerospike.plugins.modules import shm_backup
+from ansible_collections.fastrestart.aerospike.plugins.modules import shm_restore
 from ansible_collections.fastrestart.aerospike.plugins.modules import shm_segments
 
 __metaclass__ = type
@@ -107,3 +109,73 @@ def test_rejects_bad_arguments(run):
     assert failed and 'Instance must be from 0..15' in result['msg']
     failed, result = run(shm_segments, {'namespace': 'x' * 33, 'state': 'absent'})
     assert failed and 'longer than the 32 bytes' in result['msg']
+
+
+def _unfinished(shm, nsid=3):
+    """What a restore killed before it filled its base leaves: the set's segments, the base all zeros."""
+    made = shm.make_set(nsid=nsid, name='gone', stages=2, sindex_stages=1, random=False, skip=('base',))
+    shm.create(made['base'], 4096)
+    return made
+
+
+def test_nsid_removes_an_unfinished_set_whose_base_is_zeros(shm, run):
+    made = _unfinished(shm)
+    keep = _neighbours(shm)
+    kept = dict((k, v) for k, v in shm.fingerprint().items() if k in keep)
+
+    failed, result = run(shm_segments, {'nsid': 3, 'state': 'absent'}, check_mode=True)
+    assert not failed, result['msg']
+    assert result['changed'] and sorted(int(r['key'], 16) for r in result['removed']) == sorted(made.values())
+    assert set(made.values()) <= set(shm.fingerprint())
+
+    failed, result = run(shm_segments, {'nsid': 3, 'state': 'absent'})
+    assert not failed, result['msg']
+    assert result['msg'] == 'removed %d segments (%d bytes) of the unfinished set of namespace id 3 in instance 0' % (
+        len(made), len(made) * 4096)
+    assert shm.fingerprint() == kept
+
+
+def test_nsid_refuses_a_set_whose_base_names_a_namespace(shm, run):
+    made = shm.make_set(nsid=2, name='bar', stages=1)
+
+    failed, result = run(shm_segments, {'nsid': 2, 'state': 'absent'})
+
+    assert failed
+    assert "names namespace 'bar'" in result['msg'] and 'namespace=bar state=absent' in result['msg']
+    assert [p['code'] for p in result['problems']] == ['finished']
+    assert set(made.values()) <= set(shm.fingerprint())
+
+
+def test_nsid_refuses_an_attached_unfinished_set(shm, run):
+    made = _unfinished(shm)
+    shm.attach(made['treex'])
+
+    failed, result = run(shm_segments, {'nsid': 3, 'state': 'absent'})
+
+    assert failed and [p['code'] for p in result['problems']] == ['attached']
+    assert 'the unfinished set of namespace id 3' in result['msg']
+    assert set(made.values()) <= set(shm.fingerprint())
+
+
+def test_namespace_and_nsid_are_exclusive(run):
+    failed, result = run(shm_segments, {'namespace': 'test', 'nsid': 1, 'state': 'absent'})
+    assert failed and 'mutually exclusive' in result['msg']
+    failed, result = run(shm_segments, {'nsid': 33, 'state': 'absent'})
+    assert failed and 'Namespace id must be from 1..32' in result['msg']
+
+
+def test_the_advice_of_a_refused_restore_works(shm, run, tmp_path):
+    """A restore killed without its journal: the refusal names shm_segments nsid=N, which clears the way."""
+    made = shm.make_set(stages=1)
+    assert not run(shm_backup, {'path': str(tmp_path / 'bk'), 'namespaces': ['test']})[0]
+    wanted = shm.fingerprint()
+    shm.remove_all()
+    shm.create(made['base'], 4096)
+    shm.create(made['treex'], 4096)
+
+    failed, result = run(shm_restore, {'path': str(tmp_path / 'bk'), 'namespaces': ['test']})
+    assert failed and 'shm_segments nsid=1 state=absent' in str(result)
+    assert not run(shm_segments, {'nsid': 1, 'state': 'absent'})[0]
+    failed, result = run(shm_restore, {'path': str(tmp_path / 'bk'), 'namespaces': ['test']})
+    assert not failed, result['msg']
+    assert shm.fingerprint() == wanted
