@@ -48,6 +48,7 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils import _engi
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _fileformat  # noqa: E402
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest  # noqa: E402
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _restore  # noqa: E402
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _segment_file  # noqa: E402
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv  # noqa: E402
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import decode  # noqa: E402
 
@@ -88,6 +89,35 @@ class CpuUsage:
         wall = (time.monotonic() - self.started) * (os.cpu_count() or 1)
         other = (self._busy() - self.busy) - (self._own() - self.own)
         return max(0.0, other / wall) if wall > 0 else 0.0
+
+
+class LoadWatch:
+    """The 1-minute load average, sampled every few seconds while the benchmark runs."""
+
+    def __init__(self, interval=5.0):
+        self.samples = [os.getloadavg()[0]]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval,), name='load-watch', daemon=True)
+        self._thread.start()
+
+    def _run(self, interval):
+        while not self._stop.wait(interval):
+            self.samples.append(os.getloadavg()[0])
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        return {'min': round(min(self.samples), 2), 'median': round(statistics.median(self.samples), 2),
+                'max': round(max(self.samples), 2)}
+
+
+def wait_for_quiet(args):
+    """Wait up to --wait seconds for the 1-minute load average to drop below --quiet-load."""
+    deadline = time.monotonic() + args.wait
+    while os.getloadavg()[0] >= args.quiet_load and time.monotonic() < deadline:
+        log(args, 'bench: load average %.2f, waiting for it to drop below %.2f ...'
+            % (os.getloadavg()[0], args.quiet_load))
+        time.sleep(15)
 
 
 def gbps(nbytes, seconds):
@@ -359,43 +389,60 @@ def peer_restore(peer, source, threads):
     return peer_run(peer, ['-r', '-p', source], threads)
 
 
-class RssSampler:
-    """Peak resident memory of this process other than shared memory (RssAnon + RssFile), sampled.
-
-    getrusage's peak counts the segments' pages, which are the restore's output, not its
-    overhead; /proc/self/status splits them out.
-    """
-
-    def __init__(self, interval=0.002):
-        self.interval = interval
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name='rss-sampler', daemon=True)
-
-    @staticmethod
-    def current():
-        fields = {}
-        with open('/proc/self/status') as handle:
+def status_fields(pid, names=('RssAnon', 'RssFile', 'RssShmem')):
+    """{field: bytes} from /proc/<pid>/status; {} once the process is gone."""
+    fields = {}
+    try:
+        with open('/proc/%d/status' % pid) as handle:
             for line in handle:
-                if line.startswith(('RssAnon:', 'RssFile:')):
-                    name, value = line.split(':', 1)
+                name, sep, value = line.partition(':')
+                if sep and name in names:
                     fields[name] = int(value.split()[0]) * 1024
-        return fields.get('RssAnon', 0) + fields.get('RssFile', 0)
+    except (OSError, ValueError):
+        return {}
+    return fields
 
-    def _run(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.current())
-            self._stop.wait(self.interval)
 
-    def __enter__(self):
-        self.peak = self.current()
-        self._thread.start()
-        return self
+def restore_child(args):
+    """--restore-child: only restore args.restore_child (in the parent's private IPC namespace), then exit."""
+    if args.child_codec == 'mapped':
+        mapped_restore(args.restore_child, args.instance, args.threads)
+    else:
+        codec = {'auto': None, 'zlib': ('zlib', True), 'zlib-module': ('zlib', False)}[args.child_codec]
+        tool_restore(args.restore_child, args.instance, args.threads, codec and _codec.get_codec(*codec))
+    # getrusage's peak would include the parent's size at fork (the kernel keeps it across exec): VmHWM does not.
+    print(json.dumps(status_fields(os.getpid(), ('VmHWM',))))
+    return 0
 
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self.current())
+
+def child_rss(args, folder, codec='auto'):
+    """Peak memory of a fresh process that only restores folder: {'maxrss', 'private', 'shmem'} in bytes.
+
+    maxrss is the child's own peak (VmHWM of its process image, which counts the segments'
+    pages it touched through its mapping); private and shmem are the peaks of RssAnon + RssFile and of
+    RssShmem, sampled every 2 ms from /proc/<pid>/status. The restore's own overhead is
+    max(private, maxrss - shmem): shared memory is the restore's output, and it is counted
+    once touched.
+    """
+    command = [sys.executable, os.path.abspath(__file__), '--restore-child', folder, '--child-codec', codec,
+               '--threads', str(args.threads), '--instance', str(args.instance)]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE)
+    private = shmem = 0
+    while True:
+        pid, status = os.waitpid(child.pid, os.WNOHANG)
+        if pid:
+            break
+        fields = status_fields(child.pid)
+        private = max(private, fields.get('RssAnon', 0) + fields.get('RssFile', 0))
+        shmem = max(shmem, fields.get('RssShmem', 0))
+        time.sleep(0.002)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    output = child.stdout.read()
+    child.stdout.close()
+    if child.returncode != 0:
+        raise SystemExit('bench: the restore child failed (exit %d): %s' % (child.returncode, ' '.join(command)))
+    maxrss = json.loads(output)['VmHWM']
+    return {'maxrss': maxrss, 'private': private, 'shmem': shmem, 'overhead': max(private, maxrss - shmem)}
 
 
 def folder_bytes(path):
@@ -427,7 +474,7 @@ def rotate(items, by):
 
 BACKUP_ROWS = ('raw copy (pwrite+fsync)', 'backup plain', 'backup plain, no CRC', 'backup -z', 'backup -z, -t 1',
                'C backup plain', 'C backup -z')
-RESTORE_ROWS = ('raw readinto', 'restore plain', 'C restore plain', "restore C's -z", "C restore C's -z",
+RESTORE_ROWS = ('raw readinto', 'restore plain', 'restore plain, through the mapping', 'C restore plain', "restore C's -z", "C restore C's -z",
                 'restore our -z', 'restore our -z, -t 1', 'C restore our -z', 'restore our -z, zlib by ctypes',
                 'restore our -z, zlib module')
 CACHES = ('warm', 'cold')
@@ -503,27 +550,46 @@ def run_backups(args, work, results, entries, peer):
     return folders
 
 
+def mapped_restore(source, instance, threads):
+    """The tool's restore as where the segment's file cannot be opened (not root): through the mapping."""
+    _segment_file._unavailable.append('bench')
+    try:
+        return tool_restore(source, instance, threads)
+    finally:
+        _segment_file._unavailable.remove('bench')
+
+
 def restore_steps(args, peer):
-    """[(row, folder tag, run(folder) -> seconds, sampled)] of the restores; sampled ones record peak RSS."""
+    """[(row, folder tag, run(folder) -> seconds, child codec)]; a child codec: its memory is measured too."""
     instance, threads = args.instance, args.threads
     steps = [
-        ('raw readinto', 'raw', lambda d: raw_restore(d, threads), False),
-        ('restore plain', 'plain', lambda d: tool_restore(d, instance, threads), True),
-        ("restore C's -z", 'cgz', lambda d: tool_restore(d, instance, threads), True),
-        ('restore our -z', 'gz', lambda d: tool_restore(d, instance, threads), True),
-        ('restore our -z, -t 1', 'gz', lambda d: tool_restore(d, instance, 1), True),
+        ('raw readinto', 'raw', lambda d: raw_restore(d, threads), None),
+        ('restore plain', 'plain', lambda d: tool_restore(d, instance, threads), 'auto'),
+        ('restore plain, through the mapping', 'plain', lambda d: mapped_restore(d, instance, threads), 'mapped'),
+        ("restore C's -z", 'cgz', lambda d: tool_restore(d, instance, threads), 'auto'),
+        ('restore our -z', 'gz', lambda d: tool_restore(d, instance, threads), 'auto'),
+        ('restore our -z, -t 1', 'gz', lambda d: tool_restore(d, instance, 1), None),
     ]
     if not args.no_fallback:
         # The managed hosts' python3 has no isal: libz by ctypes, and the zlib module where that fails.
         steps += [('restore our -z, zlib by ctypes', 'gz',
-                   lambda d: tool_restore(d, instance, threads, _codec.get_codec('zlib')), True),
+                   lambda d: tool_restore(d, instance, threads, _codec.get_codec('zlib')), 'zlib'),
                   ('restore our -z, zlib module', 'gz',
-                   lambda d: tool_restore(d, instance, threads, _codec.get_codec('zlib', native=False)), True)]
+                   lambda d: tool_restore(d, instance, threads, _codec.get_codec('zlib', native=False)), 'zlib-module')]
     if peer:
-        steps += [('C restore plain', 'plain', lambda d: peer_restore(peer, d, threads), False),
-                  ("C restore C's -z", 'cgz', lambda d: peer_restore(peer, d, threads), False),
-                  ('C restore our -z', 'gz', lambda d: peer_restore(peer, d, threads), False)]
+        steps += [('C restore plain', 'plain', lambda d: peer_restore(peer, d, threads), None),
+                  ("C restore C's -z", 'cgz', lambda d: peer_restore(peer, d, threads), None),
+                  ('C restore our -z', 'gz', lambda d: peer_restore(peer, d, threads), None)]
     return [step for step in steps if step[1] != 'cgz' or peer]
+
+
+def check_restored(args, name, folder, codec, original):
+    restored = namespace_segments(args.instance)
+    if name != 'raw readinto':
+        crcs = fingerprint(restored, codec, args.threads)[0]
+        remove_segments(restored)
+        if crcs != original:
+            raise SystemExit('bench: %s from %s did not reproduce the segments (CRC-32 differ)' % (name, folder))
 
 
 def run_restores(args, results, folders, original, codec, peer):
@@ -531,28 +597,23 @@ def run_restores(args, results, folders, original, codec, peer):
     steps = restore_steps(args, peer)
     for rep in range(args.repeat):
         for cache in CACHES:
-            for name, tag, step, sampled in rotate(steps, rep):
+            for name, tag, step, unused in rotate(steps, rep):
                 folder = folders[tag]
                 if cache == 'cold':
                     evict(folder)
-                sampler = RssSampler() if sampled else None
-                if sampler:
-                    with sampler:
-                        seconds = step(folder)
-                else:
-                    seconds = step(folder)
+                seconds = step(folder)
                 row = results['%s [%s]' % (name, cache)]
                 row.add(seconds)
-                if sampler:
-                    row.extra['peak_rss'] = max(row.extra.get('peak_rss', 0), sampler.peak)
-                restored = namespace_segments(args.instance)
-                if name != 'raw readinto':
-                    crcs = fingerprint(restored, codec, args.threads)[0]
-                    remove_segments(restored)
-                    if crcs != original:
-                        raise SystemExit('bench: %s from %s did not reproduce the segments (CRC-32 differ)'
-                                         % (name, folder))
+                check_restored(args, name, folder, codec, original)
                 log(args, 'bench: %-45s %6.2f s  %5.2f GB/s' % (row.name, seconds, gbps(row.nbytes, seconds)))
+    # Memory: each of the tool's restores once more, alone in a fresh process.
+    for name, tag, unused, child_codec in steps:
+        if child_codec is not None:
+            rss = child_rss(args, folders[tag], child_codec)
+            check_restored(args, name, folders[tag], codec, original)
+            results['%s [warm]' % name].extra['rss'] = rss
+            log(args, 'bench: %-45s peak RSS %.0f MiB, %.0f MiB of it the segments\' (RssShmem), overhead %.0f MiB'
+                % (name, rss['maxrss'] / MIB, rss['shmem'] / MIB, rss['overhead'] / MIB))
 
 
 def run(args, work):
@@ -623,9 +684,10 @@ def targets(figures):
              pair('restore our -z', 'restore our -z, -t 1')),
         ]
     limit = 64 * MIB + n * figures['chunk']
-    peaks = [t.extra['peak_rss'] for t in r.values() if 'peak_rss' in t.extra]
-    rows.append(('peak RSS of a restore (no shm)', '<= %d MiB' % (limit // MIB), 'rss', limit,
-                 (max(peaks), max(peaks)) if peaks else None))
+    for name in [n for n in RESTORE_ROWS if 'rss' in r.get('%s [warm]' % n, Timings('', 0)).extra]:
+        rss = r['%s [warm]' % name].extra['rss']
+        rows.append(('peak RSS: %s' % name, '<= %d MiB' % (limit // MIB), 'rss', limit,
+                     (rss['overhead'], rss['overhead'])))
     return rows
 
 
@@ -687,8 +749,10 @@ def table(figures, rows):
         '(fdatasync + POSIX_FADV_DONTNEED on the files before each restore)' % (figures['peer'] or 'absent'),
         'host: %s, %d CPUs, Python %s; folder %s' % (platform.platform(), os.cpu_count() or 0,
                                                      platform.python_version(), figures['folder']),
-        'other processes used %.0f%% of the CPUs during the run (load average %.2f before, %.2f after)%s' % (
-            100 * figures['other_cpu_share'], figures['loadavg']['before'][0], figures['loadavg']['after'][0],
+        'other processes used %.0f%% of the CPUs during the run (1-minute load average %.2f before, %.2f-%.2f '
+        'during, median %.2f)%s' % (
+            100 * figures['other_cpu_share'], figures['loadavg']['before'][0], figures['loadavg']['during']['min'],
+            figures['loadavg']['during']['max'], figures['loadavg']['during']['median'],
             ': THE MACHINE WAS BUSY, figures understate the tool and C alike' if figures['other_cpu_share'] > BUSY_SHARE
             else ''),
         '',
@@ -702,7 +766,7 @@ def table(figures, rows):
         label = name + (' (files %.2f)' % t.extra['ratio'] if 'ratio' in t.extra else '')
         lines.append('%-46s %7.2f %8.2f %9.2f %7s %9s' % (
             label, t.best, t.median, gbps(t.nbytes, t.best), '%.2f' % (t.best / partner.best) if partner else '',
-            '%.0f MiB' % (t.extra['peak_rss'] / MIB) if 'peak_rss' in t.extra else ''))
+            '%.0f MiB' % (t.extra['rss']['overhead'] / MIB) if 'rss' in t.extra else ''))
     lines.append('-' * 92)
     for t in figures['cpu']:
         label = t.name + (' (ratio %.2f)' % t.extra['ratio'] if 'ratio' in t.extra else '')
@@ -713,8 +777,10 @@ def table(figures, rows):
     for row in rows:
         lines.append('%-40s %-10s %9s %9s  %s' % (row['target'], row['wanted'], fmt(row['kind'], row['best']),
                                                   fmt(row['kind'], row['median']), row['verdict']))
-    lines += ['-' * 92, 'Verdicts use best times (the CRC cost: the median of back-to-back pairs); peak RSS is '
-              'RssAnon + RssFile, sampled every 2 ms,', 'the segments\' shared memory excluded.']
+    lines += ['-' * 92, 'Verdicts use best times (the CRC cost: the median of back-to-back pairs). Peak RSS: a fresh '
+              'process that only restores 1 copy of the set;', 'its VmHWM less the segments\' '
+              'pages it mapped (RssShmem), or its RssAnon + RssFile peak if higher,', 'both sampled every 2 ms. '
+              'Through the segment\'s file the restore maps none of the segments\' pages.']
     return '\n'.join(lines)
 
 
@@ -758,6 +824,13 @@ def parse_args(argv):
     parser.add_argument('--keep-dir', action='store_true', help='keep the work folder (backups) for inspection')
     parser.add_argument('--json', action='store_true', help='print the figures as JSON on stdout (table on stderr)')
     parser.add_argument('--quiet', action='store_true', help='no progress lines')
+    parser.add_argument('--quiet-load', type=float, default=1.5,
+                        help='wait for the 1-minute load average to drop below this before starting (default 1.5)')
+    parser.add_argument('--wait', type=float, default=300,
+                        help='seconds to wait at most for that (default 300; 0: start at once)')
+    parser.add_argument('--restore-child', help=argparse.SUPPRESS)
+    parser.add_argument('--child-codec', default='auto', choices=('auto', 'mapped', 'zlib', 'zlib-module'),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.size <= 0 or args.repeat < 1 or args.threads < 1:
         parser.error('--size must be > 0, --repeat and --threads >= 1')
@@ -769,6 +842,8 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     private_ipc.ensure([os.path.abspath(__file__)] + sys.argv[1:], 'bench')
+    if args.restore_child:
+        return restore_child(args)
     if not os.path.isdir(args.dir):
         raise SystemExit('bench: %s is not a folder: give --dir a folder on disk' % args.dir)
     from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder  # noqa: E402
@@ -776,13 +851,15 @@ def main(argv=None):
     if volatile:
         raise SystemExit('bench: %s is on %s: the figures must include a real disk; choose --dir on disk'
                          % (args.dir, volatile))
+    wait_for_quiet(args)
     work = tempfile.mkdtemp(prefix='fastrestart-bench-', dir=args.dir)
     load_before = os.getloadavg()
     usage = CpuUsage()
+    watch = LoadWatch()
     try:
         figures = run(args, work)
         figures['loadavg'] = {'before': [round(x, 2) for x in load_before],
-                              'after': [round(x, 2) for x in os.getloadavg()]}
+                              'after': [round(x, 2) for x in os.getloadavg()], 'during': watch.stop()}
         figures['other_cpu_share'] = round(usage.others(), 3)
     finally:
         scratch = [e for e in _sysv.list_segments() if e.key & 0xFF000000 == SCRATCH_KEY]

@@ -50,11 +50,14 @@ OUT_SLICE = 1 << 20
 READ_AHEAD = 16 << 20
 # A whole-file stream reports progress after each step of this many segment bytes.
 STREAM_STEP = 64 << 20
+# A write or read that moves no bytes is retried a few times, then fails (C ASMT loops
+# forever on a 0 return: defect 11).
+ZERO_RETRIES = 3
 
 _local = threading.local()
 
 
-def _buffer(name, size):
+def thread_buffer(name, size):
     """A per-thread reusable buffer: a fresh one per slice would cost a page fault per 4 KiB."""
     buf = getattr(_local, name, None)
     if buf is None or len(buf) < size:
@@ -120,7 +123,7 @@ class Source:
             stop = min(self.end, self.position + READ_AHEAD)
             os.posix_fadvise(self.fd, self.advised, stop - self.advised, os.POSIX_FADV_WILLNEED)
             self.advised = stop
-        view = _buffer('feed', min(FEED_SLICE, self.end - self.position))
+        view = thread_buffer('feed', min(FEED_SLICE, self.end - self.position))
         try:
             got = os.preadv(self.fd, [view], self.position)
         except OSError as exc:
@@ -131,15 +134,35 @@ class Source:
         return view[:got]
 
 
-def inflate_into(codec, engine, source, out_view, address, size, path, final=True, crc=0):
+def write_all(fd, view, offset, path):
+    """pwrite all of view at offset, continuing after partial writes."""
+    zero = 0
+    while len(view):
+        try:
+            written = os.pwrite(fd, view, offset)
+        except OSError as exc:
+            raise ExecutionError('%s: write failed: %s' % (path, exc.strerror), path=path, errno=exc.errno)
+        if written == 0:
+            zero += 1
+            if zero > ZERO_RETRIES:
+                raise ExecutionError('%s: the file system accepted no bytes at offset %d' % (path, offset), path=path)
+            continue
+        view = view[written:]
+        offset += written
+
+
+def inflate_into(codec, engine, source, out_view, address, size, path, final=True, crc=0, out_fd=None, fd_offset=0):
     """Inflate from source into out_view (None: only check), at most size bytes.
+
+    With out_fd (the segment's file, _segment_file), each slice is inflated into this
+    thread's buffer, hashed there and pwritten at fd_offset onwards; out_view is not touched.
 
     Returns (bytes out, CRC-32 continued from crc, whether the stream ended, input bytes not
     consumed by it). Stops at the end of the stream or of the input; when final, more output
     than size is an error, otherwise it stops once size bytes are out.
     """
-    probe = _buffer('probe', 1)
-    scratch = _buffer('scratch', OUT_SLICE) if out_view is None else None
+    probe = thread_buffer('probe', 1)
+    scratch = thread_buffer('scratch', OUT_SLICE) if out_view is None or out_fd is not None else None
     out = 0
     full = False
     while not engine.eof and (final or out < size):
@@ -156,7 +179,7 @@ def inflate_into(codec, engine, source, out_view, address, size, path, final=Tru
                                      % (path, size), path=path)
             full = False
             continue
-        if out_view is None:
+        if scratch is not None:
             dst = scratch[:room]
         else:
             dst = out_view[out:out + room]
@@ -166,30 +189,33 @@ def inflate_into(codec, engine, source, out_view, address, size, path, final=Tru
         full = got == room
         if got:
             crc = codec.crc32(dst[:got], crc)
+            if out_fd is not None:
+                write_all(out_fd, dst[:got], fd_offset + out, path)
             out += got
     return out, crc, engine.eof, engine.unused()
 
 
-def _run(codec, wbits, source, out_view, address, size, path, what):
+def _run(codec, wbits, source, out_view, address, size, path, what, out_fd, fd_offset):
     engine = inflater(codec, wbits)
     try:
-        return inflate_into(codec, engine, source, out_view, address, size, path)
+        return inflate_into(codec, engine, source, out_view, address, size, path, out_fd=out_fd, fd_offset=fd_offset)
     except (codec.error, ZlibError) as exc:
         raise IntegrityError('%s: corrupt compressed data %s (%s)' % (path, what, exc), path=path)
     finally:
         engine.close()
 
 
-def inflate_chunk(codec, fd, begin, end, out_view, address, start, length, last, path):
+def inflate_chunk(codec, fd, begin, end, out_view, address, start, length, last, path, out_fd=None):
     """Inflate one chunk written by deflate_chunk (file bytes begin..end) into segment bytes start..start+length.
 
     out_view is the segment's memory for those bytes (None only checks them), address
-    their address when they are a segment's. For the last chunk, end is the file's end and
+    their address when they are a segment's; out_fd, the segment's file, replaces them both
+    when given (the bytes go at start onwards). For the last chunk, end is the file's end and
     what follows the final block must be exactly the gzip trailer, which is returned.
     """
     source = Source(fd, begin, end, path)
     out, crc, ended, unused = _run(codec, RAW_WBITS, source, out_view, address, length, path,
-                                   'in the chunk at segment offset %d' % start)
+                                   'in the chunk at segment offset %d' % start, out_fd, start)
     if out != length:
         raise IntegrityError('%s: the compressed chunk at segment offset %d holds %d bytes, expected %d'
                              % (path, start, out, length), path=path)
@@ -205,8 +231,10 @@ def inflate_chunk(codec, fd, begin, end, out_view, address, start, length, last,
     return crc, trailer
 
 
-def inflate_stream(codec, fd, size, file_size, out_view, address, path, progress=None):
+def inflate_stream(codec, fd, size, file_size, out_view, address, path, progress=None, out_fd=None):
     """Inflate a whole .dat.gz (C ASMT's or ours) from start to end into out_view (None only checks).
+
+    out_fd, the segment's file, replaces out_view and address when given.
 
     Unlike C ASMT, the stream must end exactly at the segment size with nothing after it, and
     a gzip trailer must match the CRC of the data (defects 4 and 5). Returns the CRC-32.
@@ -222,7 +250,7 @@ def inflate_stream(codec, fd, size, file_size, out_view, address, path, progress
             stop = min(size, out + STREAM_STEP)
             view = None if out_view is None else out_view[out:stop]
             got, crc, ended, unused = inflate_into(codec, engine, source, view, None if address is None else address + out,
-                                                   stop - out, path, final, crc)
+                                                   stop - out, path, final, crc, out_fd, out)
             out += got
             if progress is not None and got:
                 progress(got)
