@@ -132,10 +132,12 @@ class Engine:
             if not job.tasks:
                 job.finish()
         workers = [threading.Thread(target=worker, name='shm-io-%d' % i) for i in range(min(self.threads, len(queue)))]
-        for thread in workers:
-            thread.daemon = True
-            thread.start()
         try:
+            # Started inside the try: an interrupt between two starts must still join the first,
+            # which may be copying from a segment that the caller detaches as soon as we return.
+            for thread in workers:
+                thread.daemon = True
+                thread.start()
             for thread in workers:
                 # Joining in short steps keeps the main thread responsive to signals.
                 while thread.is_alive():
@@ -143,7 +145,8 @@ class Engine:
         except BaseException:
             self._stop.set()
             for thread in workers:
-                thread.join()
+                if thread.ident is not None:  # started
+                    thread.join()
             raise
         finally:
             self.seconds = time.monotonic() - started

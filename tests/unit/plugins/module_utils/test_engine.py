@@ -273,3 +273,26 @@ def test_a_failed_run_does_not_stop_the_next():
     job = CopyJob('next', os.urandom(5000), 1000, [])
     engine.run([job])
     assert job.done and bytes(job.target) == job.source
+
+
+def test_an_interrupt_while_starting_workers_still_joins_the_started_ones(monkeypatch):
+    """SIGTERM becomes KeyboardInterrupt in the main thread wherever it is, also between two
+    thread starts. run() must not return while a started worker may still read a segment that
+    the caller detaches next: that crashed a backup under load."""
+    log = []
+    job = CopyJob('slow', os.urandom(4 * 16), 16, log, delay=0.2)
+    original = threading.Thread.start
+    starts = []
+
+    def start_then_interrupt(thread):
+        original(thread)
+        starts.append(thread)
+        if len(starts) == 1:
+            raise KeyboardInterrupt()
+
+    monkeypatch.setattr(threading.Thread, 'start', start_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        _engine.Engine(threads=2).run([job])
+    assert len(starts) == 1
+    assert not starts[0].is_alive(), 'run() returned while a worker was still running'
+    assert log, 'the started worker ran its task to its end'
