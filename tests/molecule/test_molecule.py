@@ -15,8 +15,10 @@ ansible-core validates only the spec.
 from __future__ import absolute_import, division, print_function
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 
 import pytest
@@ -35,8 +37,15 @@ MOLECULE = os.path.join(BIN, 'molecule')
 
 
 def _molecule(scenario):
+    # Before each scenario molecule installs the collection under test into ~/.ansible/collections;
+    # scenarios running at once raced there ("Directory not empty"). A home of its own per scenario
+    # gives each its own install and cache.
+    home = os.path.join(tempfile.gettempdir(), 'fastrestart-molecule-home', scenario)
+    shutil.rmtree(home, ignore_errors=True)
+    os.makedirs(home)
     env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get('PATH', ''), ANSIBLE_NOCOLOR='1', NO_COLOR='1',
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.venv', 'collections'), PY_COLORS='0')
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.venv', 'collections'), PY_COLORS='0',
+               HOME=home, ANSIBLE_HOME=os.path.join(home, '.ansible'))
     return subprocess.run([MOLECULE, 'test', '-s', scenario], cwd=ROOT, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900, check=False)
 
