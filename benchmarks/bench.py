@@ -241,7 +241,7 @@ class DeflateJob(_engine.Job):
 
         def run(engine):
             last = index == len(self.ranges) - 1
-            self.out[index] = len(_fileformat.deflate_chunk(self.codec, self.view[start:start + length], last)[0])
+            self.out[index] = sum(map(len, _fileformat.deflate_pieces(self.codec, self.view[start:start + length], last)[0]))
         return run
 
 

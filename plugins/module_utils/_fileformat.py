@@ -24,7 +24,6 @@ import struct
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._codec import (
     AUTO_WBITS,
-    RAW_WBITS,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
     IntegrityError,
@@ -44,9 +43,8 @@ GZIP_TRAILER = struct.Struct('<II')
 # Where our writer's first deflate chunk starts.
 STREAM_START = HEADER_SIZE + len(GZIP_HEADER)
 
-IO_SLICE = 4 << 20
-# Compressed input handed to inflate at a time (see _inflate).
-FEED_SLICE = 256 << 10
+# Input handed to deflate at a time: it and its output stay in the CPU cache.
+DEFLATE_SLICE = 1 << 20
 
 AsmtHeader = collections.namedtuple('AsmtHeader', 'magic version segment_size crc32')
 
@@ -131,116 +129,25 @@ def gzip_trailer(crc, size):
     return GZIP_TRAILER.pack(crc & 0xFFFFFFFF, size & 0xFFFFFFFF)
 
 
-def deflate_chunk(codec, view, last):
+def deflate_pieces(codec, view, last):
     """Deflate one chunk of a segment as a self-contained piece of the member.
 
     A fresh compressor per chunk keeps chunks independent; the full flush ends each on a
-    byte boundary, so the pieces concatenate into one valid stream. Returns the compressed
-    bytes and the CRC-32 of the input, hashed slice by slice while it is in cache.
+    byte boundary, so the pieces concatenate into one valid stream. The output stays in
+    pieces (joining them would copy each chunk once more), and slices of DEFLATE_SLICE keep
+    the input and output of each call in the CPU cache. Returns (pieces, CRC-32 of the input).
     """
     compressor = codec.raw_compressor()
     pieces = []
     crc = 0
-    for start in range(0, len(view), IO_SLICE):
-        piece = view[start:start + IO_SLICE]
+    for start in range(0, len(view), DEFLATE_SLICE):
+        piece = view[start:start + DEFLATE_SLICE]
         crc = codec.crc32(piece, crc)
         out = compressor.compress(piece)
         if out:
             pieces.append(out)
     pieces.append(compressor.flush(codec.finish if last else codec.full_flush))
-    return b''.join(pieces), crc
-
-
-def _inflate(decompressor, codec, data, size, out, sink, crc, path):
-    """Inflate data into positions out.. of a segment of size bytes; return (out, crc, rest).
-
-    rest holds the input after the end of the stream (empty if it has not ended). The input
-    goes in by slices: handed a whole chunk, inflate copies what it has not consumed into a
-    new unconsumed_tail after every max_length of output, quadratic in the chunk's size.
-    """
-    view = memoryview(data)
-    pos = 0
-    pending = b''
-    while True:
-        if not pending and pos < len(view):
-            pending = view[pos:pos + FEED_SLICE]
-            pos += len(pending)
-        room = size - out
-        piece = decompressor.decompress(pending, min(room + 1, IO_SLICE))
-        if len(piece) > room:
-            raise IntegrityError('%s: the compressed stream holds more than the %d bytes of its segment' % (path, size),
-                                 path=path)
-        if piece:
-            crc = codec.crc32(piece, crc)
-            if sink is not None:
-                sink(out, piece)
-            out += len(piece)
-        pending = decompressor.unconsumed_tail
-        if decompressor.eof:
-            return out, crc, decompressor.unused_data + bytes(view[pos:])
-        # With all input consumed, inflate may still hold output that max_length held back.
-        if not pending and not piece and pos >= len(view):
-            return out, crc, b''
-
-
-def inflate_chunk(codec, data, start, length, last, sink=None, path='file'):
-    """Inflate one chunk written by deflate_chunk: segment bytes start..start+length.
-
-    sink(offset, piece) receives the output (None only checks it). Returns the CRC-32 of
-    the chunk and, for the last chunk, the bytes after the final block (the gzip trailer).
-    """
-    decompressor = codec.decompressor(RAW_WBITS)
-    try:
-        out, crc, rest = _inflate(decompressor, codec, data, start + length, start,
-                                  sink, 0, path)
-    except codec.error as exc:
-        raise IntegrityError('%s: corrupt compressed data in the chunk at segment offset %d (%s)' % (path, start, exc),
-                             path=path)
-    if out != start + length:
-        raise IntegrityError('%s: the compressed chunk at segment offset %d holds %d bytes, expected %d'
-                             % (path, start, out - start, length), path=path)
-    if last and not decompressor.eof:
-        raise IntegrityError('%s: the compressed stream does not end where the manifest says' % path, path=path)
-    if not last and decompressor.eof:
-        raise IntegrityError('%s: the compressed stream ends early, at segment offset %d' % (path, out), path=path)
-    return crc, rest
-
-
-def inflate_stream(codec, fd, size, file_size, sink=None, path='file', progress=None):
-    """Inflate the whole member after the header, from start to end.
-
-    Unlike C ASMT, the stream must end exactly at the segment size with nothing after it, and
-    a gzip trailer must match the CRC of the data (defects 4 and 5). sink(offset, piece)
-    receives the output. Returns the CRC-32 of the segment.
-    """
-    decompressor = codec.decompressor(AUTO_WBITS)
-    wrapper = os.pread(fd, 2, HEADER_SIZE)
-    pos = HEADER_SIZE
-    out = 0
-    crc = 0
-    rest = b''
-    try:
-        while not decompressor.eof:
-            data = os.pread(fd, IO_SLICE, pos)
-            if not data:
-                raise IntegrityError('%s: the compressed stream is truncated after %d of %d bytes; the file is incomplete'
-                                     % (path, out, size), path=path)
-            pos += len(data)
-            before = out
-            out, crc, rest = _inflate(decompressor, codec, data, size, out, sink, crc, path)
-            if progress is not None and out > before:
-                progress(out - before)
-    except codec.error as exc:
-        raise IntegrityError('%s: corrupt compressed data after %d bytes (%s)' % (path, out, exc), path=path)
-    if out != size:
-        raise IntegrityError('%s: the compressed stream holds %d bytes, the header records %d' % (path, out, size), path=path)
-    member_end = pos - len(rest)
-    if member_end != file_size:
-        raise IntegrityError('%s: %d unexpected bytes after the end of the compressed stream'
-                             % (path, file_size - member_end), path=path)
-    if wrapper == GZIP_HEADER[:2]:
-        check_trailer(os.pread(fd, GZIP_TRAILER.size, member_end - GZIP_TRAILER.size), crc, size, path)
-    return crc
+    return pieces, crc
 
 
 def check_trailer(trailer, crc, size, path='file'):

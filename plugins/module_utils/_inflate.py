@@ -206,7 +206,7 @@ def _run(codec, wbits, source, out_view, address, size, path, what, out_fd, fd_o
 
 
 def inflate_chunk(codec, fd, begin, end, out_view, address, start, length, last, path, out_fd=None):
-    """Inflate one chunk written by deflate_chunk (file bytes begin..end) into segment bytes start..start+length.
+    """Inflate one chunk written by deflate_pieces (file bytes begin..end) into segment bytes start..start+length.
 
     out_view is the segment's memory for those bytes (None only checks them), address
     their address when they are a segment's; out_fd, the segment's file, replaces them both

@@ -56,7 +56,6 @@ READ_SLICE = 4 << 20
 BOUNCE_SLICE = 256 << 10
 # Deflate's input per call: the slice and its output stay in the CPU cache, and the output
 # pieces stay small enough for malloc to reuse their memory instead of faulting in new pages.
-DEFLATE_SLICE = 1 << 20
 
 
 def read_exactly(fd, view, offset, path):
@@ -148,25 +147,6 @@ class PlainWriter(ChunkedJob):
         super(PlainWriter, self).finish()
 
 
-def deflate_pieces(codec, view, last):
-    """Deflate one chunk as deflate_chunk in _fileformat does, keeping the output in pieces.
-
-    Joining them would copy each chunk once more; slices of DEFLATE_SLICE keep the input and
-    the output of each compress call in the CPU cache. Returns (pieces, CRC-32 of the input).
-    """
-    compressor = codec.raw_compressor()
-    pieces = []
-    crc = 0
-    for start in range(0, len(view), DEFLATE_SLICE):
-        piece = view[start:start + DEFLATE_SLICE]
-        crc = codec.crc32(piece, crc)
-        out = compressor.compress(piece)
-        if out:
-            pieces.append(out)
-    pieces.append(compressor.flush(codec.finish if last else codec.full_flush))
-    return pieces, crc
-
-
 class GzipWriter(ChunkedJob):
     """Segment to .dat.gz: chunks deflated in parallel, written in order behind the header.
 
@@ -201,8 +181,8 @@ class GzipWriter(ChunkedJob):
                     engine.advance(0)
             if self.address is not None:
                 populate(self.address + start, length, write=False)
-            pieces, self.crcs[index] = deflate_pieces(self.codec, self.view[start:start + length],
-                                                      index == len(self.ranges) - 1)
+            pieces, self.crcs[index] = _fileformat.deflate_pieces(self.codec, self.view[start:start + length],
+                                                                  index == len(self.ranges) - 1)
             with self.cond:
                 self.pending[index] = pieces
                 if self.writing:

@@ -16,6 +16,7 @@ import pytest
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _codec
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _fileformat as ff
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _inflate
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._engine import chunk_ranges
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import IntegrityError
 
@@ -45,7 +46,8 @@ def build(codec, data, chunk=None):
     view = memoryview(data)
     pieces, offsets, crc, position = [], [], None, ff.STREAM_START
     for index, (start, length) in enumerate(ranges):
-        body, part = ff.deflate_chunk(codec, view[start:start + length], index == len(ranges) - 1)
+        body, part = ff.deflate_pieces(codec, view[start:start + length], index == len(ranges) - 1)
+        body = b''.join(body)
         offsets.append(position)
         position += len(body)
         pieces.append(body)
@@ -70,11 +72,9 @@ def open_bytes(tmp_path):
 
 
 def inflate_file(codec, fd, size, file_size):
+    """The restore's start-to-end reader (C ASMT's files) into memory: (bytes, CRC-32)."""
     out = bytearray(size)
-
-    def sink(offset, piece):
-        out[offset:offset + len(piece)] = piece
-    crc = ff.inflate_stream(codec, fd, size, file_size, sink, path='x.dat.gz')
+    crc = _inflate.inflate_stream(codec, fd, size, file_size, memoryview(out), None, 'x.dat.gz')
     return bytes(out), crc
 
 
@@ -168,21 +168,20 @@ def test_chunked_stream_is_one_gzip_member(open_bytes, name, chunk):
 
 @pytest.mark.parametrize('name', CODECS)
 @pytest.mark.parametrize('chunk', [4096, 12345, 65536])
-def test_chunks_inflate_independently(name, chunk):
+def test_chunks_inflate_independently(open_bytes, name, chunk):
     codec = _codec.get_codec(name)
     content, offsets = build(codec, SAMPLE, chunk)
+    fd = open_bytes(content)
     ranges = chunk_ranges(len(SAMPLE), chunk)
     out = bytearray(len(SAMPLE))
-
-    def sink(offset, piece):
-        out[offset:offset + len(piece)] = piece
     crc, rest = None, None
     # in reverse order, as threads may finish them
     for index in reversed(range(len(ranges))):
         start, length = ranges[index]
         last = index == len(ranges) - 1
         end = len(content) if last else offsets[index + 1]
-        part, tail = ff.inflate_chunk(codec, content[offsets[index]:end], start, length, last, sink)
+        part, tail = _inflate.inflate_chunk(codec, fd, offsets[index], end, memoryview(out)[start:start + length], None,
+                                            start, length, last, 'x.dat.gz')
         assert part == zlib.crc32(SAMPLE[start:start + length])
         if last:
             rest = tail
@@ -198,8 +197,10 @@ def test_chunks_inflate_independently(name, chunk):
 
 @pytest.mark.parametrize('name', CODECS)
 def test_small_io_slices(monkeypatch, open_bytes, name):
-    # Slicing inside deflate_chunk and the read/inflate loops, exercised without megabytes of data.
-    monkeypatch.setattr(ff, 'IO_SLICE', 999)
+    # Slicing inside deflate_pieces and the read/inflate loops, exercised without megabytes of data.
+    monkeypatch.setattr(ff, 'DEFLATE_SLICE', 999)
+    monkeypatch.setattr(_inflate, 'FEED_SLICE', 999)
+    monkeypatch.setattr(_inflate, 'OUT_SLICE', 999)
     codec = _codec.get_codec(name)
     content, dummy = build(codec, SAMPLE, 40000)
     assert gzip.decompress(content[24:]) == SAMPLE
@@ -217,13 +218,13 @@ def test_larger_than_one_io_slice(open_bytes, name):
 
 
 def test_progress_reports_every_byte(monkeypatch, open_bytes):
-    # Progress follows the compressed input, read IO_SLICE bytes at a time.
-    monkeypatch.setattr(ff, 'IO_SLICE', 64 << 10)
+    # Progress is reported every STREAM_STEP bytes of the segment.
+    monkeypatch.setattr(_inflate, 'STREAM_STEP', 64 << 10)
     codec = _codec.get_codec('zlib')
     data = SAMPLE * 40
     content, dummy = build(codec, data, 1 << 20)
     seen = []
-    ff.inflate_stream(codec, open_bytes(content), len(data), len(content), progress=seen.append)
+    _inflate.inflate_stream(codec, open_bytes(content), len(data), len(content), None, None, 'x', progress=seen.append)
     assert sum(seen) == len(data)
     assert len(seen) > 1
 
@@ -231,7 +232,7 @@ def test_progress_reports_every_byte(monkeypatch, open_bytes):
 def test_without_sink_only_checks(open_bytes):
     codec = _codec.get_codec('zlib')
     content, dummy = build(codec, SAMPLE)
-    assert ff.inflate_stream(codec, open_bytes(content), len(SAMPLE), len(content)) == zlib.crc32(SAMPLE)
+    assert _inflate.inflate_stream(codec, open_bytes(content), len(SAMPLE), len(content), None, None, 'x') == zlib.crc32(SAMPLE)
 
 
 # -------------------------------------------------------------------------------- damaged files
@@ -347,22 +348,25 @@ def test_header_crc_field_is_not_used_by_the_stream_reader(open_bytes, name, hea
 
 # ------------------------------------------------------------------------------- chunk errors
 
-def test_inflate_chunk_rejects_wrong_lengths_and_ends():
+def test_inflate_chunk_rejects_wrong_lengths_and_ends(open_bytes):
     codec = _codec.get_codec('zlib')
     content, offsets = build(codec, SAMPLE, 50000)
-    first = content[offsets[0]:offsets[1]]
+    fd = open_bytes(content)
+
+    def chunk(begin, end, start, length, last):
+        return _inflate.inflate_chunk(codec, fd, begin, end, None, None, start, length, last, 'p')
     with pytest.raises(IntegrityError, match='holds 50000 bytes, expected 50001'):
-        ff.inflate_chunk(codec, first, 0, 50001, False, path='p')
+        chunk(offsets[0], offsets[1], 0, 50001, False)
     with pytest.raises(IntegrityError, match='more than the 49999 bytes'):
-        ff.inflate_chunk(codec, first, 0, 49999, False, path='p')
+        chunk(offsets[0], offsets[1], 0, 49999, False)
     with pytest.raises(IntegrityError, match='does not end where the manifest says'):
-        ff.inflate_chunk(codec, first, 0, 50000, True, path='p')
-    last = content[offsets[-1]:]
+        chunk(offsets[0], offsets[1], 0, 50000, True)
     start = 50000 * (len(offsets) - 1)
     with pytest.raises(IntegrityError, match='ends early, at segment offset %d' % len(SAMPLE)):
-        ff.inflate_chunk(codec, last, start, len(SAMPLE) - start, False, path='p')
+        chunk(offsets[-1], len(content), start, len(SAMPLE) - start, False)
+    damaged = open_bytes(b'\xff' * 100, 'damaged.dat.gz')
     with pytest.raises(IntegrityError, match='corrupt compressed data in the chunk at segment offset 50000'):
-        ff.inflate_chunk(codec, b'\xff' * 100, 50000, 50000, False, path='p')
+        _inflate.inflate_chunk(codec, damaged, 0, 100, None, None, 50000, 50000, False, 'p')
 
 
 @pytest.mark.parametrize('trailer, match', [

@@ -15,7 +15,6 @@ import pytest
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _codec
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _fileformat as ff
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _inflate
-from ansible_collections.fastrestart.aerospike.plugins.module_utils import _transfer
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _zlib_ctypes
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._engine import chunk_ranges
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import IntegrityError
@@ -59,7 +58,7 @@ def chunked_file(path, data, codec):
     position = ff.STREAM_START
     ranges = chunk_ranges(len(data), CHUNK)
     for index, (start, length) in enumerate(ranges):
-        pieces, dummy = _transfer.deflate_pieces(codec, memoryview(data)[start:start + length], index == len(ranges) - 1)
+        pieces, dummy = ff.deflate_pieces(codec, memoryview(data)[start:start + length], index == len(ranges) - 1)
         offsets.append(position)
         body.append(b''.join(pieces))
         position += len(body[-1])
