@@ -93,6 +93,25 @@ class Engine:
                 self._done_bytes += nbytes
                 self.progress(self._done_bytes, self._total_bytes)
 
+    def _start_and_join(self, workers):
+        """Run the workers to their end; on an interrupt, stop them and wait for every started one."""
+        try:
+            # Started inside the try: an interrupt between two starts must still join the first,
+            # which may be copying from a segment that the caller detaches as soon as we return.
+            for thread in workers:
+                thread.daemon = True
+                thread.start()
+            for thread in workers:
+                # Joining in short steps keeps the main thread responsive to signals.
+                while thread.is_alive():
+                    thread.join(0.2)
+        except BaseException:
+            self._stop.set()
+            for thread in workers:
+                if thread.ident is not None:  # started
+                    thread.join()
+            raise
+
     def run(self, jobs):
         """Run every task of every job; raise the first error once all workers have stopped."""
         # An engine runs one namespace after another: a failure of the last run must not stop this one.
@@ -133,21 +152,7 @@ class Engine:
                 job.finish()
         workers = [threading.Thread(target=worker, name='shm-io-%d' % i) for i in range(min(self.threads, len(queue)))]
         try:
-            # Started inside the try: an interrupt between two starts must still join the first,
-            # which may be copying from a segment that the caller detaches as soon as we return.
-            for thread in workers:
-                thread.daemon = True
-                thread.start()
-            for thread in workers:
-                # Joining in short steps keeps the main thread responsive to signals.
-                while thread.is_alive():
-                    thread.join(0.2)
-        except BaseException:
-            self._stop.set()
-            for thread in workers:
-                if thread.ident is not None:  # started
-                    thread.join()
-            raise
+            self._start_and_join(workers)
         finally:
             self.seconds = time.monotonic() - started
         if self._error is not None:
