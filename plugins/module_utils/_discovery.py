@@ -88,12 +88,8 @@ def folder_entries(folder):
 
     folder is a Folder (opened once, checked) or, for read-only callers, a path.
     """
-    opened = _folder.as_folder(folder)
-    try:
+    with _folder.opened(folder) as opened:
         listing = opened.listdir()
-    finally:
-        if opened is not folder:
-            opened.close()
     files = {}
     invalid = []
     for name in listing:
@@ -111,15 +107,11 @@ def file_members(folder, instance, codec, entries=None):
     Files that cannot be used keep a problem text instead of being skipped as C ASMT skips
     them: a silently dropped stripe becomes a silently cold namespace.
     """
-    opened = _folder.as_folder(folder)
-    try:
+    with _folder.opened(folder) as opened:
         if entries is None:
             entries, dummy = folder_entries(opened)
         return [m for m in (_file_member(opened, name, key, compressed, codec)
                             for name, (key, compressed) in sorted(entries.items()) if key.instance == instance) if m]
-    finally:
-        if opened is not folder:
-            opened.close()
 
 
 def _file_member(folder, name, key, compressed, codec):

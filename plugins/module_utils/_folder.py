@@ -17,6 +17,7 @@ restore would refuse.
 
 from __future__ import absolute_import, division, print_function
 
+import contextlib
 import errno
 import os
 import stat
@@ -221,6 +222,17 @@ def as_folder(folder):
     if isinstance(folder, Folder):
         return folder
     return Folder(os.path.abspath(folder), os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+
+
+@contextlib.contextmanager
+def opened(folder):
+    """as_folder for a with block: closed at its end only when it was opened here."""
+    own = as_folder(folder)
+    try:
+        yield own
+    finally:
+        if own is not folder:
+            own.close()
 
 
 def folder_problems(folder, file_modes):

@@ -402,12 +402,8 @@ def _valid_mode(value):
 
 def find(folder):
     """Manifests and markers in a folder: {(instance, namespace): {'manifest': path, 'marker': path}}."""
-    opened = _folder.as_folder(folder)
-    try:
+    with _folder.opened(folder) as opened:
         names = opened.listdir()
-    finally:
-        if opened is not folder:
-            opened.close()
     found = {}
     for name in sorted(names):
         parsed = parse_name(name)
