@@ -16,7 +16,6 @@ from __future__ import absolute_import, division, print_function
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -85,20 +84,9 @@ def host():
 
 def _free_port():
     for port in list(range(BASE_PORT, BASE_PORT + 9)) + list(range(25110, 25200)):
-        if _port_free(port):
+        if fleet._port_free(port):  # pylint: disable=protected-access
             return port
     raise RuntimeError('no free port for the host in 2511-2519 or 25110-25199')
-
-
-def _port_free(port):
-    sock = socket.socket()
-    try:
-        sock.bind(('127.0.0.1', port))
-        return True
-    except OSError:
-        return False
-    finally:
-        sock.close()
 
 
 def _wait(predicate, timeout, interval, what):
