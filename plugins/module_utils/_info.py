@@ -15,8 +15,10 @@ listed and stat'ed, never read in full, so gathering facts is cheap enough for e
 
 from __future__ import absolute_import, division, print_function
 
+import errno
 import json
 import os
+import stat
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _boot_restore
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder
@@ -339,6 +341,40 @@ def _existing_filesystem(path):
         return None
 
 
+def backup_folders(root):
+    """The folders directly under root, newest first by modification time.
+
+    The same list the roles made with ansible.builtin.find (file_type directory, not
+    recursive) sorted by mtime, newest first: hidden names and symbolic links are left out, as
+    find leaves them out. Equal times fall back to the name, newest-looking last name first,
+    so the order does not depend on the file system's listing order. A root that does not
+    exist holds no backups yet: that is not an error (the first backup creates it).
+    """
+    root = os.path.abspath(root)
+    try:
+        names = os.listdir(root)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return []
+        if exc.errno == errno.ENOTDIR:
+            raise UsageError('backup_root %s is not a folder: name the folder that holds the backup folders' % root,
+                             path=root)
+        raise UsageError('cannot list backup_root %s: %s' % (root, exc.strerror), path=root)
+    found = []
+    for name in names:
+        if name.startswith('.'):
+            continue
+        path = os.path.join(root, name)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue  # removed while we looked: no longer a backup
+        if stat.S_ISDIR(st.st_mode):
+            found.append((st.st_mtime, name, path))
+    found.sort(reverse=True)
+    return [path for _mtime, _name, path in found]
+
+
 def boot_restore_facts(state_file):
     """The boot-restore service's record (its state file, and its hold file beside it), or None."""
     if not state_file:
@@ -348,9 +384,13 @@ def boot_restore_facts(state_file):
     return _boot_restore.report(state, hold)
 
 
-def gather(instance=None, namespaces=None, paths=None, entries=None, meminfo=MEMINFO, boot_restore_state=None):
-    """Everything shm_info returns."""
+def gather(instance=None, namespaces=None, paths=None, entries=None, meminfo=MEMINFO, boot_restore_state=None,
+           backup_root=None):
+    """Everything shm_info returns: backups describes paths, then backup_root's folders newest first."""
     namespaces = check_filter(instance, namespaces)
+    paths = list(paths or [])
+    if backup_root:
+        paths.extend(backup_folders(backup_root))
     # First: a backend the environment names but the host lacks fails before anything is read.
     backend = _sysv.backend_name()
     if entries is None:
@@ -363,7 +403,7 @@ def gather(instance=None, namespaces=None, paths=None, entries=None, meminfo=MEM
         'kernel': kernel_facts(entries, meminfo),
         'namespaces': found,
         'unclaimed_segments': unclaimed,
-        'backups': [backup_facts(p, instance, namespaces, current) for p in (paths or [])],
+        'backups': [backup_facts(p, instance, namespaces, current) for p in paths],
         'sysv_backend': backend,
         'boot_restore': boot_restore_facts(boot_restore_state),
     }

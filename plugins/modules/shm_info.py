@@ -35,9 +35,19 @@ options:
   paths:
     description:
       - Backup folders to describe. A folder that does not exist is reported with RV(backups[].state=missing).
+      - Mutually exclusive with O(backup_root).
     type: list
     elements: path
     default: []
+  backup_root:
+    description:
+      - A folder that holds backup folders. Every folder directly under it is described in RV(backups), newest
+        first by modification time; hidden names and symbolic links are left out.
+      - A O(backup_root) that does not exist holds no backups, so RV(backups) is empty; one that is not a folder
+        fails.
+      - Mutually exclusive with O(paths).
+    type: path
+    version_added: 0.2.0
   boot_restore_state:
     description:
       - The state file of the boot-restore service (role C(fastrestart.aerospike.boot_restore)), read for
@@ -80,6 +90,16 @@ EXAMPLES = r'''
       - shm.boot_restore.last_restore.result == 'restored'
       - shm.boot_restore.last_restore.boot_id == shm.boot_id
     fail_msg: "no restore in this boot: {{ shm.boot_restore.last_restore.reason }}"
+
+- name: Describe every backup folder under a root, newest first
+  fastrestart.aerospike.shm_info:
+    backup_root: /var/backups/aerospike
+  register: shm_backups
+
+- name: Name the newest complete backup
+  ansible.builtin.debug:
+    msg: "{{ (shm_backups.backups | selectattr('state', 'equalto', 'complete') | first).path }}"
+  when: shm_backups.backups | selectattr('state', 'equalto', 'complete') | list | length > 0
 
 - name: Describe only namespace test of instance 1
   fastrestart.aerospike.shm_info:
@@ -295,7 +315,9 @@ boot_restore:
     backups: [/var/backups/aerospike-boot-restore/20260131T120000Z-0c9a4e1d7e2b]
     stop_timeout_seconds: 60
 backups:
-  description: One entry per folder in O(paths), in that order.
+  description:
+    - One entry per folder in O(paths), in that order; or, with O(backup_root), one per folder under it, newest
+      first.
   returned: always
   type: list
   elements: dict
@@ -410,14 +432,16 @@ def main():
             instance=dict(type='int'),
             namespaces=dict(type='list', elements='str'),
             paths=dict(type='list', elements='path', default=[]),
+            backup_root=dict(type='path'),
             boot_restore_state=dict(type='path', default=BOOT_RESTORE_STATE),
         ),
+        mutually_exclusive=[('paths', 'backup_root')],
         supports_check_mode=True,
     )
     params = module.params
     with module.errors():
         facts = gather(params['instance'], params['namespaces'], params['paths'],
-                       boot_restore_state=params['boot_restore_state'])
+                       boot_restore_state=params['boot_restore_state'], backup_root=params['backup_root'])
     module.exit_json(changed=False, **jsonable(facts))
 
 

@@ -252,3 +252,36 @@ def test_shm_info_on_the_distributions_python(shm, tmp_path):
     result = json.loads(proc.stdout.split(' => ', 1)[1])
     assert result['sysv_backend'] == 'ctypes'
     assert [(n['namespace'], n['segment_count'], n['clean_shutdown']) for n in result['namespaces']] == [('test', 4, True)]
+
+
+def test_backup_root_lists_its_folders_newest_first(shm, run, tmp_path):
+    shm.make_set(stages=1, stripes=1)
+    root = tmp_path / 'root'
+    root.mkdir()
+    for age, name in ((30, 'b-old'), (10, 'a-new'), (20, 'c-middle')):
+        folder = root / name
+        folder.mkdir()
+        stamp = 1700000000 - age
+        os.utime(str(folder), (stamp, stamp))
+    (root / '.hidden').mkdir()
+    (root / 'a-file').write_text(u'not a folder')
+    os.symlink(str(root / 'a-new'), str(root / 'z-link'))
+
+    failed, result = run(shm_info, {'backup_root': str(root)})
+
+    assert not failed, result['msg']
+    assert [b['path'] for b in result['backups']] == [str(root / n) for n in ('a-new', 'c-middle', 'b-old')]
+    assert [b['state'] for b in result['backups']] == ['empty'] * 3
+
+
+def test_backup_root_missing_is_no_backups_and_a_file_fails(shm, run, tmp_path):
+    failed, result = run(shm_info, {'backup_root': str(tmp_path / 'missing')}, check_mode=True)
+    assert not failed, result['msg']
+    assert result['backups'] == []
+
+    (tmp_path / 'file').write_text(u'x')
+    failed, result = run(shm_info, {'backup_root': str(tmp_path / 'file')})
+    assert failed and 'is not a folder' in result['msg']
+
+    failed, result = run(shm_info, {'backup_root': str(tmp_path), 'paths': [str(tmp_path)]})
+    assert failed and 'mutually exclusive' in result['msg']
