@@ -736,12 +736,64 @@ def config_log_sinks(text):
     return sinks or [CONSOLE]
 
 
-def read_config_log_sinks(path):
+# What a namespace stanza may set for the simulated cluster (racks.md 1.3), and the server's defaults.
+NAMESPACE_DEFAULTS = {'replication-factor': 2, 'rack-id': 0, 'strong-consistency': False}
+# asd refuses these on Community Edition when it reads the file (cfg_enterprise_only: it does not start).
+ENTERPRISE_ONLY = ('rack-id', 'strong-consistency')
+MAX_RACK_ID = 1000000
+EDITIONS = ('enterprise', 'community')
+
+
+def _namespace_value(name, text, number):
+    """A namespace setting's value, or SimError naming the line as asd does (``line N :: ...``)."""
+    if name == 'strong-consistency':
+        if text not in ('true', 'false'):
+            raise SimError('line %d :: %s must be true or false, not %s' % (number, name, text))
+        return text == 'true'
+    low, high = (1, 256) if name == 'replication-factor' else (0, MAX_RACK_ID)
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise SimError('line %d :: %s must be an integer from %d to %d, not %s' % (number, name, low, high, text))
+    return int(text)
+
+
+def config_namespaces(text, edition='enterprise'):
+    """{name: {'replication-factor', 'rack-id', 'strong-consistency'}} of aerospike.conf's namespace stanzas.
+
+    Settings a stanza leaves out get the server's defaults; other settings and sub-stanzas
+    (storage-engine, index-type) are skipped. Community Edition refuses the enterprise-only ones,
+    as asd does: it does not start.
+    """
+    out, depth, current = {}, 0, None
+    for number, raw in enumerate(text.splitlines(), 1):
+        words = raw.split('#', 1)[0].replace('{', ' { ').replace('}', ' } ').split()
+        if depth == 0 and len(words) >= 3 and words[0] == 'namespace' and words[2] == '{':
+            current = out.setdefault(words[1], dict(NAMESPACE_DEFAULTS))
+        elif current is not None and depth == 1 and len(words) == 2 and words[0] in NAMESPACE_DEFAULTS:
+            if edition == 'community' and words[0] in ENTERPRISE_ONLY:
+                raise SimError('line %d :: %s is enterprise-only' % (number, words[0]))
+            current[words[0]] = _namespace_value(words[0], words[1], number)
+        depth += words.count('{') - words.count('}')
+        if depth <= 0:
+            depth, current = 0, None
+    return out
+
+
+def read_config(path, edition='enterprise'):
+    """(log sinks, namespace settings) of an aerospike.conf; SimError when unreadable or refused."""
     try:
         with open(path) as handle:
-            return config_log_sinks(handle.read())
+            text = handle.read()
     except (IOError, OSError) as exc:
         raise SimError('cannot read the configuration file %s: %s' % (path, exc.strerror or exc))
+    return config_log_sinks(text), config_namespaces(text, edition)
+
+
+def edition_setting():
+    """ASD_SIM_EDITION: 'enterprise' (default) or 'community'."""
+    edition = (setting('ASD_SIM_EDITION') or 'enterprise').lower()
+    if edition not in EDITIONS:
+        raise SimError('ASD_SIM_EDITION=%s: give enterprise or community' % edition)
+    return edition
 
 
 # ----------------------------------------------------------------------------------------------
@@ -879,8 +931,10 @@ class Daemon:
     """One running simulated asd: decides warm/cold per namespace, holds the segments, stops cleanly."""
 
     def __init__(self, state_dir, instance, log_path, cold_rate, cluster_dir=None, node_id=None, pid_file=None,
-                 cold_start=False, notify_fd=None, shutdown_delay=0.0):
+                 cold_start=False, notify_fd=None, shutdown_delay=0.0, edition='enterprise', ns_config=None):
         self.state_dir = state_dir
+        self.edition = edition
+        self.ns_config = ns_config or {}  # aerospike.conf's namespace settings, published for asinfo
         self.instance = instance
         self.log = AsdLog(log_path)  # a file, or a list of sinks (file paths and CONSOLE)
         self.log_path = log_path
@@ -944,12 +998,21 @@ class Daemon:
                 'started_at': self.started_at, 'start_kind': start_kind,
                 'namespaces': [ns['name'] for ns in (self.state or {}).get('namespaces', [])],
                 'build': self.build, 'ready': ready, 'running': running,
-                'log': _sinks_json(self.log_path), 'unit': systemd_unit()}
+                'log': _sinks_json(self.log_path), 'unit': systemd_unit(), 'edition': self.edition,
+                'namespace_config': self._namespace_config()}
         path = self._cluster_file('json')
         tmp = '%s.%d.tmp' % (path, os.getpid())
         with open(tmp, 'w') as handle:
             json.dump(info, handle, sort_keys=True)
         os.rename(tmp, path)
+
+    def _namespace_config(self):
+        """Each namespace's settings for asinfo: the config file's stanza, else the server's defaults."""
+        names = [ns['name'] for ns in (self.state or {}).get('namespaces', [])]
+        return dict((name, dict(NAMESPACE_DEFAULTS, **self.ns_config.get(name, {}))) for name in names)
+
+    def _edition_name(self):
+        return 'Aerospike %s Edition' % self.edition.capitalize()
 
     def _leave_cluster(self, start_kind):
         if self.lock_handle is None:
@@ -1106,8 +1169,8 @@ class Daemon:
         self.state = update_state(self.state_dir, self.instance, claim)
         self.build = self.state.get('build') or DEFAULT_BUILD
         self._write_pid_file()
-        self.log.line('INFO', 'as', 'as.c:309', '<><><><><><><><><><>  Aerospike Enterprise Edition build %s  '
-                      '<><><><><><><><><><>' % self.build)
+        self.log.line('INFO', 'as', 'as.c:309', '<><><><><><><><><><>  %s build %s  '
+                      '<><><><><><><><><><>' % (self._edition_name(), self.build))
         self._join_cluster()
         segments = list_segments()
         kinds = {}
@@ -1168,8 +1231,8 @@ class Daemon:
 
     def shutdown(self):
         kind = (self.state.get('last_start') or {}).get('kind')
-        self.log.line('INFO', 'as', 'signal.c:159', 'SIGTERM received, shutting down Aerospike Enterprise Edition '
-                      'build %s os debian12 arch %s sha 0000000' % (self.build, os.uname()[4]))
+        self.log.line('INFO', 'as', 'signal.c:159', 'SIGTERM received, shutting down %s build %s os debian12 arch %s '
+                      'sha 0000000' % (self._edition_name(), self.build, os.uname()[4]))
         self.log.line('INFO', 'as', 'as.c:441', 'initiating clean shutdown ...')
         # Heartbeats stop first (5.3+), so the node leaves the cluster before the flush.
         self._leave_cluster(kind)
@@ -1233,11 +1296,12 @@ def _close_fds(keep):
 
 
 def start_instance(state_dir, instance=0, cold_rate=None, log_path=None, foreground=False, cluster_dir=None,
-                   node_id=None, pid_file=None, cold_start=False, log_sinks=None):
+                   node_id=None, pid_file=None, cold_start=False, log_sinks=None, ns_config=None):
     """Start asd for an instance and return once startup completed (dict) or failed (SimError).
 
     foreground runs the daemon in this process (``asd --fgdaemon``) and returns once it exited.
-    log_sinks (Aerospike's command line: the config file's sinks) replaces log_path and ASD_SIM_LOG.
+    log_sinks (Aerospike's command line: the config file's sinks) replaces log_path and ASD_SIM_LOG;
+    ns_config is the config file's namespace settings (config_namespaces), published in the node json.
     """
     state = load_state(state_dir, instance)
     pid = daemon_pid(state)
@@ -1249,7 +1313,8 @@ def start_instance(state_dir, instance=0, cold_rate=None, log_path=None, foregro
 
     def daemon(notify_fd):
         return Daemon(state_dir, instance, settings['log'], settings['cold_rate'], settings['cluster_dir'],
-                      settings['node_id'], pid_file, cold_start, notify_fd, settings['shutdown_delay'])
+                      settings['node_id'], pid_file, cold_start, notify_fd, settings['shutdown_delay'],
+                      settings['edition'], ns_config)
 
     if foreground:
         if daemon(None).run():
@@ -1272,7 +1337,8 @@ def _start_settings(state_dir, cold_rate, log_path, cluster_dir, node_id, log_si
     if cluster_dir and not node_id:
         raise SimError('--cluster-dir needs --node-id (or ASD_SIM_NODE_ID)')
     return {'cold_rate': cold_rate, 'log': log, 'cluster_dir': os.path.abspath(cluster_dir) if cluster_dir else None,
-            'node_id': node_id, 'shutdown_delay': float_setting('ASD_SIM_SHUTDOWN_DELAY', 0.0)}
+            'node_id': node_id, 'shutdown_delay': float_setting('ASD_SIM_SHUTDOWN_DELAY', 0.0),
+            'edition': edition_setting()}
 
 
 def _daemonize(daemon, log):
@@ -1423,7 +1489,7 @@ def aerospike_parser():
     parser = argparse.ArgumentParser(prog='asd', description="Aerospike's own command line, as aerospike.service "
                                      'runs it: asd $ASD_OPTIONS --config-file $ASD_CONFIG_FILE --fgdaemon')
     parser.add_argument('--config-file', default=DEFAULT_CONFIG_FILE,
-                        help='read for its logging sinks only (default %s)' % DEFAULT_CONFIG_FILE)
+                        help='read for its logging sinks and namespace settings (default %s)' % DEFAULT_CONFIG_FILE)
     parser.add_argument('--fgdaemon', action='store_true', help='run in the foreground, as systemd wants')
     parser.add_argument('--foreground', action='store_true', help='the same as --fgdaemon')
     parser.add_argument('--cold-start', action='store_true', help='rebuild the index even if it is intact')
@@ -1440,14 +1506,15 @@ def aerospike_main(argv):
     args = aerospike_parser().parse_args(argv)
     foreground = args.fgdaemon or args.foreground
     try:
-        sinks = read_config_log_sinks(args.config_file)
+        sinks, ns_config = read_config(args.config_file, edition_setting())
         state_dir = default_state_dir()
         running = daemon_pid(load_state(state_dir, args.instance))
         if running:
             raise SimError('asd instance %d is already running (pid %d)' % (args.instance, running))
         if foreground:
             set_process_name('asd')
-        start_instance(state_dir, args.instance, foreground=foreground, cold_start=args.cold_start, log_sinks=sinks)
+        start_instance(state_dir, args.instance, foreground=foreground, cold_start=args.cold_start, log_sinks=sinks,
+                       ns_config=ns_config)
     except SimError as exc:
         sys.stderr.write('asd: %s\n' % exc)
         return 1

@@ -46,6 +46,7 @@ import json
 import math
 import os
 import random
+import re
 import socket
 import sys
 import tempfile
@@ -62,7 +63,13 @@ JOURNAL_SOCKET = '/run/systemd/journal/socket'
 # Values must be sent bare on 5.0-7.0; commands must carry their colon there.
 VALUES = ('statistics', 'status', 'build', 'node', 'namespaces', 'services', 'version', 'edition',
           'peers-clear-std', 'cluster-name')
-COMMANDS = ('cluster-stable', 'quiesce', 'quiesce-undo', 'recluster', 'latencies')
+COMMANDS = ('cluster-stable', 'quiesce', 'quiesce-undo', 'recluster', 'latencies', 'racks', 'roster', 'roster-set',
+            'get-config', 'set-config')
+# A namespace's settings when the node json has none (asd publishes aerospike.conf's; racks.md 1.3).
+NAMESPACE_DEFAULTS = {'replication-factor': 2, 'rack-id': 0, 'strong-consistency': False}
+MAX_RACK_ID = 1000000
+# Rebalances remembered for placement: the settled one and those still migrating.
+MAX_LAYOUTS = 16
 LATENCY_HISTS = ('read', 'write', 'udf', 'batch-sub-read', 'batch-sub-write', 'batch-sub-udf', 'pi-query', 'si-query')
 
 
@@ -214,33 +221,81 @@ class Cluster(object):
         # A restart within one poll interval is still a leave and a join: pids tell them apart.
         return sorted([node_id, info.get('pid'), info.get('started_at')] for node_id, info in self.members.items())
 
-    def quiesce_path(self, node_id):
-        return os.path.join(self.dir, 'quiesce', node_id + '.json')
+    def quiesce_path(self, node_id, kind='quiesce'):
+        return os.path.join(self.dir, kind, node_id + '.json')
+
+    def node_record(self, node_id, kind):
+        """What asinfo set on this asd (quiesce/, dynamic/): {} unless it belongs to the running process,
+        since both live in asd's memory and a restart forgets them."""
+        info = self.members.get(node_id)
+        record = _load_json(self.quiesce_path(node_id, kind)) or {}
+        if not info or record.get('pid') != info.get('pid') or record.get('started_at') != info.get('started_at'):
+            return {}
+        return record
+
+    def save_node_record(self, node_id, kind, record):
+        info = self.members[node_id]
+        path = self.quiesce_path(node_id, kind)
+        if not os.path.isdir(os.path.dirname(path)):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        record = dict(record, pid=info.get('pid'), started_at=info.get('started_at'))
+        _save_json(path, record)
 
     def pending_quiesce(self, node_id):
-        info = self.members.get(node_id)
-        record = _load_json(self.quiesce_path(node_id))
-        if not info or not record:
-            return False
-        return bool(record.get('pending')) and record.get('pid') == info.get('pid') \
-            and record.get('started_at') == info.get('started_at')
+        return bool(self.node_record(node_id, 'quiesce').get('pending'))
 
     def set_quiesce(self, node_id, pending):
-        info = self.members[node_id]
-        if not os.path.isdir(os.path.dirname(self.quiesce_path(node_id))):
-            os.makedirs(os.path.dirname(self.quiesce_path(node_id)), exist_ok=True)
-        record = {'pending': pending, 'pid': info.get('pid'), 'started_at': info.get('started_at')}
-        _save_json(self.quiesce_path(node_id), record)
+        self.save_node_record(node_id, 'quiesce', {'pending': pending})
+
+    def configured(self, node_id, ns):
+        """A member's settings of namespace ns: aerospike.conf's (node json), then set-config's (dynamic/)."""
+        config = dict(NAMESPACE_DEFAULTS)
+        config.update((self.members[node_id].get('namespace_config') or {}).get(ns) or {})
+        config.update((self.node_record(node_id, 'dynamic').get('namespaces') or {}).get(ns) or {})
+        return config
+
+    def set_dynamic(self, node_id, ns, name, value):
+        record = self.node_record(node_id, 'dynamic')
+        record.setdefault('namespaces', {}).setdefault(ns, {})[name] = value
+        self.save_node_record(node_id, 'dynamic', record)
+
+    def ns_members(self, ns):
+        return sorted(node_id for node_id, info in self.members.items() if ns in namespace_names(info))
+
+    def layout(self):
+        """Placement's inputs now, per namespace: each member's rack-id, the lowest RF, quiesced nodes, SC."""
+        out = {}
+        quiesced = set(self.state.get('effective_quiesced', []))
+        for node_id in sorted(self.members):
+            for ns in namespace_names(self.members[node_id]):
+                config = self.configured(node_id, ns)
+                entry = out.setdefault(ns, {'racks': {}, 'rf': config['replication-factor'], 'quiesced': [],
+                                            'sc': bool(config['strong-consistency'])})
+                entry['racks'][node_id] = int(config['rack-id'])
+                entry['rf'] = min(entry['rf'], int(config['replication-factor']))
+                if node_id in quiesced:
+                    entry['quiesced'].append(node_id)
+        return out
 
     def rebalance(self, migrate=True):
-        """A new clustering round: new key; quiesce flags take effect; migrations start."""
+        """A new clustering round: new key; quiesce flags, rack-ids and a pending roster take effect;
+        migrations start when placement changed."""
         effective = sorted(node_id for node_id in self.members if self.pending_quiesce(node_id))
         moved = migrate or effective != self.state.get('effective_quiesced', [])
         self.state['key'] = _new_key(self.state.get('key'))
         self.state['generation'] = self.state.get('generation', 0) + 1
         self.state['effective_quiesced'] = effective
+        self.state['roster'] = dict(self.state.get('roster') or {}, **(self.state.get('pending_roster') or {}))
+        layouts = self.state.get('layouts') or []
+        layout = self.layout()
+        if not layouts or layouts[-1]['namespaces'] != layout:
+            moved = True
+            layouts.append({'at': self.now, 'namespaces': layout})
         if moved:
             self.state['changed_at'] = self.now
+        # Placements older than the newest settled one can no longer matter.
+        settled = [at for at, item in enumerate(layouts) if self.now - item['at'] >= self.migration_seconds]
+        self.state['layouts'] = layouts[settled[-1] if settled else 0:][-MAX_LAYOUTS:]
 
     def sync(self, action=None):
         """Bring state.json up to date with membership; run action(self) under the same lock."""
@@ -287,6 +342,89 @@ class Cluster(object):
 
     def nodes_quiesced(self):
         return len([node_id for node_id in self.state.get('effective_quiesced', []) if node_id in self.members])
+
+    def rebalance_racks(self, ns):
+        """{member: rack-id} of the namespace's live members, as of the last rebalance (racks.md 1.1)."""
+        layouts = self.state.get('layouts') or [{'namespaces': {}}]
+        racks = layouts[-1]['namespaces'].get(ns, {}).get('racks', {})
+        return dict((node_id, racks.get(node_id, self.configured(node_id, ns)['rack-id']))
+                    for node_id in self.ns_members(ns))
+
+    def settled(self):
+        """The placement inputs of the last rebalance whose migrations are done (else the oldest known)."""
+        layouts = self.state.get('layouts') or []
+        done = [item for item in layouts if self.now - item['at'] >= self.migration_seconds]
+        return done[-1] if done else (layouts[0] if layouts else None)
+
+    def copies(self):
+        """{ns: {'min_copies', 'zero', 'replication_factor'}}: live copies of each partition under the settled
+        placement (a node back from a restart still holds its data)."""
+        settled = self.settled()
+        out = {}
+        for ns, entry in sorted(((settled or {}).get('namespaces') or {}).items()):
+            counts = [len([node for node in replicas if node in self.members])
+                      for replicas in placement(ns, entry['racks'], entry['rf'], entry['quiesced'])]
+            out[ns] = {'min_copies': min(counts), 'zero': counts.count(0), 'replication_factor': entry['rf']}
+        return out
+
+    def unavailable(self, ns):
+        """SC unavailable_partitions: partitions without a live copy, or ASD_SIM_SC_UNAVAILABLE while a node of
+        the roster is away. Until a roster is set, an SC namespace has no partition available."""
+        roster = [entry.split('@')[0] for entry in (self.state.get('roster') or {}).get(ns) or []]
+        if not roster:
+            return PARTITIONS
+        forced = setting('ASD_SIM_SC_UNAVAILABLE')
+        live = set(node_hex(node_id, info) for node_id, info in self.members.items())
+        if forced is not None and any(node not in live for node in roster):
+            return int(forced)
+        return self.copies().get(ns, {}).get('zero', 0)
+
+
+_PLACEMENTS = {}
+
+
+def placement(ns, racks, rf, quiesced=()):
+    """The replicas of each of the 4096 partitions: a tuple of min(rf, nodes) node ids per partition.
+
+    Deterministic and rack-aware, after the rules the docs give (racks.md section 2): nodes are
+    ordered per partition by a hash (quiesced nodes last); copies go to distinct racks while racks
+    remain (rf <= racks: every copy on another rack; fewer racks: every rack one copy, some two), and
+    quiesced nodes take a copy only when the others cannot hold them all.
+    """
+    key = json.dumps([ns, racks, rf, sorted(quiesced)], sort_keys=True)
+    if key not in _PLACEMENTS:
+        nodes = sorted(racks)
+        count = min(rf, len(nodes))
+        quiesced = set(quiesced)
+        out = []
+        for partition in range(PARTITIONS):
+            order = sorted(nodes, key=lambda node: (node in quiesced, hashlib.md5(
+                ('%s/%s/%d' % (ns, node, partition)).encode('utf-8')).digest()))
+            chosen, used = [], set()
+            for node in order:
+                if len(chosen) < count and node not in quiesced and racks[node] not in used:
+                    chosen.append(node)
+                    used.add(racks[node])
+            chosen += [node for node in order if node not in chosen][:count - len(chosen)]
+            out.append(tuple(chosen))
+        if len(_PLACEMENTS) >= 32:
+            _PLACEMENTS.clear()  # a watcher meets a few placements per rebalance: start afresh now and then
+        _PLACEMENTS[key] = out
+    return _PLACEMENTS[key]
+
+
+def sample(cluster_dir, migration_seconds=None):
+    """One look at the cluster from outside, as a watcher takes it: (live members, copies()).
+
+    It brings state.json up to date first (a membership change is a rebalance even when no asinfo
+    asks), as the real cluster rebalances by itself.
+    """
+    cluster = Cluster(cluster_dir, migration_seconds)
+    if cluster.members:
+        cluster.sync()
+    else:
+        cluster.state = _load_json(os.path.join(cluster_dir, 'state.json'), {}) or {}
+    return sorted(cluster.members), cluster.copies()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -454,6 +592,30 @@ class Server(object):
         ]
         return ';'.join('%s=%s' % pair for pair in fields)
 
+    def effective_rf(self, ns):
+        """min(active nodes, lowest replication-factor of any member) (racks.md 1.3); quiesced are not active."""
+        cluster = self.cluster
+        members = cluster.ns_members(ns)
+        quiesced = set(cluster.state.get('effective_quiesced', []))
+        lowest = min(int(cluster.configured(node_id, ns)['replication-factor']) for node_id in members)
+        return max(1, min(lowest, len([node_id for node_id in members if node_id not in quiesced])))
+
+    def sc(self, ns):
+        return self.enterprise and bool(self.cluster.configured(self.node_id, ns)['strong-consistency'])
+
+    def ns_config(self, ns):
+        """The configuration part of namespace/<ns> and get-config's namespace context."""
+        config = self.cluster.configured(self.node_id, ns)
+        return [
+            ('replication-factor', config['replication-factor']),
+            ('rack-id', config['rack-id']),
+            ('strong-consistency', 'true' if config['strong-consistency'] else 'false'),
+            ('index-type', 'shmem' if self.enterprise else 'mem'),
+            ('sindex-type', 'shmem' if self.enterprise else 'mem'),
+            ('storage-engine', 'memory'),
+            ('stay-quiesced', 'true' if self.info.get('stay_quiesced') else 'false'),
+        ]
+
     def namespace(self, ns):
         if ns not in self.namespaces:
             return 'type=unknown'
@@ -461,28 +623,21 @@ class Server(object):
         tx, rx = cluster.remaining(self.node_id)
         quiesced = self.node_id in cluster.state.get('effective_quiesced', [])
         nodes_quiesced = cluster.nodes_quiesced()
-        members = len(cluster.members)
+        unavailable = cluster.unavailable(ns) if self.sc(ns) else 0
         stats = [
             ('objects', 0), ('tombstones', 0), ('master_objects', 0), ('prole_objects', 0),
-            ('ns_cluster_size', members),
-            ('effective_replication_factor', min(2, max(1, members - nodes_quiesced))),
+            ('ns_cluster_size', len(cluster.ns_members(ns))),
+            ('effective_replication_factor', self.effective_rf(ns)),
             ('effective_is_quiesced', 'true' if quiesced else 'false'),
             ('nodes_quiesced', nodes_quiesced),
             ('pending_quiesce', 'true' if cluster.pending_quiesce(self.node_id) else 'false'),
             ('migrate_tx_partitions_initial', tx), ('migrate_tx_partitions_remaining', tx),
             ('migrate_rx_partitions_initial', rx), ('migrate_rx_partitions_remaining', rx),
             ('migrate_signals_active', 0), ('migrate_signals_remaining', 0),
-            ('unavailable_partitions', 0), ('dead_partitions', 0),
+            ('unavailable_partitions', unavailable), ('dead_partitions', 0),
             ('stop_writes', 'false'), ('clock_skew_stop_writes', 'false'),
         ]
-        config = [
-            ('replication-factor', 2),
-            ('index-type', 'shmem' if self.enterprise else 'mem'),
-            ('sindex-type', 'shmem' if self.enterprise else 'mem'),
-            ('storage-engine', 'memory'),
-            ('stay-quiesced', 'true' if self.info.get('stay_quiesced') else 'false'),
-        ]
-        return ';'.join('%s=%s' % pair for pair in stats + config)
+        return ';'.join('%s=%s' % pair for pair in stats + self.ns_config(ns))
 
     # -- commands --------------------------------------------------------------------------------
 
@@ -516,17 +671,26 @@ class Server(object):
                 return self.err('bad-ignore-migrations', 'bad ignore migrations', 4)
             ignore = accepted[value]
         if not ignore:
-            if 'namespace' in params:
-                value = params['namespace']
-                if len(value) >= 32:
-                    return self.err('bad-namespace', "'namespace' value too long", 20)
-                if value == '' and new:
-                    return "ERROR:20:missing 'namespace' value"
-                if value not in self.namespaces:
-                    return self.err('unknown-namespace', 'namespace not found on node', 20)
-            if any(cluster.remaining(self.node_id)):
+            ns, refused = self.ns_param(params)
+            if refused:
+                return refused
+            blocked = [name for name in ([ns] if ns else self.namespaces) if self.sc(name) and cluster.unavailable(name)]
+            if any(cluster.remaining(self.node_id)) or blocked:
                 return self.err('unstable-cluster', 'unstable cluster', 7)
         return cluster.key
+
+    def ns_param(self, params, key='namespace'):
+        """(namespace or None, None) or (None, the error reply) for a namespace parameter (asinfo.md 3.1)."""
+        if key not in params:
+            return None, None
+        value = params[key]
+        if len(value) >= 32:
+            return None, self.err('bad-namespace', "'%s' value too long" % key, 20)
+        if value == '':
+            return None, self.err('unknown-namespace', "missing '%s' value" % key, 20)
+        if value not in self.namespaces:
+            return None, self.err('unknown-namespace', 'namespace not found on node', 20)
+        return value, None
 
     def _quiesce_guard(self):
         if not self.enterprise:
@@ -561,11 +725,122 @@ class Server(object):
         _asd_log(self.info, 'clustering', 'recluster: triggered - principal %s' % node_hex(self.node_id, self.info))
         return 'ok'
 
+    # -- racks and roster (racks.md 1.1, 1.2) ----------------------------------------------------
+
+    def _per_namespace(self, text, row):
+        """`ns=<ns>:<row>` joined by ';' for every namespace, or the row alone for namespace=<ns>."""
+        if not self.enterprise:
+            return self.enterprise_only()
+        ns, refused = self.ns_param(_params(text))
+        if refused:
+            return refused
+        if ns:
+            return row(ns)
+        return ';'.join('ns=%s:%s' % (name, row(name)) for name in self.namespaces)
+
+    def _hex(self, node_id):
+        return node_hex(node_id, self.cluster.members.get(node_id))
+
+    def _rack_row(self, ns):
+        groups = {}
+        for node_id, rack in self.cluster.rebalance_racks(ns).items():
+            groups.setdefault(rack, []).append(self._hex(node_id))
+        fields = ['rack_%d=%s' % (rack, ','.join(sorted(nodes))) for rack, nodes in sorted(groups.items())]
+        roster = {}
+        for entry in ((self.cluster.state.get('roster') or {}).get(ns) or []) if self.sc(ns) else []:
+            node, _at, rack = entry.partition('@')
+            roster.setdefault(int(rack or 0), []).append(node)
+        fields += ['roster_rack_%d=%s' % (rack, ','.join(sorted(nodes))) for rack, nodes in sorted(roster.items())]
+        return ':'.join(fields)
+
+    def cmd_racks(self, text):
+        return self._per_namespace(text, self._rack_row)
+
+    def _roster_row(self, ns):
+        state = self.cluster.state
+        roster = ','.join((state.get('roster') or {}).get(ns) or []) if self.sc(ns) else ''
+        pending = ','.join((state.get('pending_roster') or {}).get(ns) or []) if self.sc(ns) else ''
+        racks = self.cluster.rebalance_racks(ns)
+        observed = sorted(((self._hex(node_id), rack) for node_id, rack in racks.items()),
+                          key=lambda pair: int(pair[0], 16), reverse=True)
+        return 'roster=%s:pending_roster=%s:observed_nodes=%s' % (
+            roster or 'null', pending or 'null', ','.join(_roster_entry(node, rack) for node, rack in observed) or 'null')
+
+    def cmd_roster(self, text):
+        return self._per_namespace(text, self._roster_row)
+
+    def cmd_roster_set(self, text):
+        """Sets the pending roster (cluster-wide, as the real one goes through system metadata); the next
+        rebalance makes it the roster. The errors past the namespace's are not in the reference."""
+        if not self.enterprise:
+            return self.enterprise_only()
+        params = _params(text)
+        ns, refused = self.ns_param(params)
+        if refused or not ns:
+            return refused or self.err('unknown-namespace', "missing 'namespace' value", 20)
+        if not self.sc(ns):
+            return self.err('not-strong-consistency', 'namespace is not strong-consistency', 4)
+        entries = [entry.strip().upper() for entry in params.get('nodes', '').split(',') if entry.strip()]
+        if 'nodes' not in params or not all(re.match(r'^[0-9A-F]{1,16}(@\d{1,7})?$', entry) for entry in entries):
+            return self.err('bad-nodes', 'bad nodes', 4)
+        entries = [_roster_entry(*entry.partition('@')[::2]) for entry in entries]
+        self.cluster.state.setdefault('pending_roster', {})[ns] = sorted(
+            entries, key=lambda entry: int(entry.split('@')[0], 16), reverse=True)
+        return 'ok'
+
+    # -- configuration ---------------------------------------------------------------------------
+
+    def config_refused(self):
+        """A set-config this model does not take (5.0-7.0: bare `error`; the later wording is assumed)."""
+        return 'error' if self.band == 'old' else self.err('bad-parameter', 'invalid parameter', 4)
+
+    def cmd_get_config(self, text):
+        params = _params(text)
+        context = params.get('context', 'service')
+        if context == 'service':
+            pairs = [('proto-fd-max', 15000), ('migrate-fill-delay', self.cluster.state.get('migrate_fill_delay', 0)),
+                     ('migrate-threads', 1), ('stay-quiesced', 'true' if self.info.get('stay_quiesced') else 'false')]
+        elif context == 'namespace':
+            ns, refused = self.ns_param(params, 'id')
+            if refused or not ns:
+                return refused or self.err('unknown-namespace', "missing 'id' value", 20)
+            pairs = self.ns_config(ns)
+        else:
+            return self.err('bad-context', 'invalid context', 4)
+        return ';'.join('%s=%s' % pair for pair in pairs)
+
+    def cmd_set_config(self, text):
+        """migrate-fill-delay (service; remembered cluster-wide) and a namespace's rack-id (this asd only,
+        until it restarts; racks: shows it from the next rebalance). Both are enterprise-only."""
+        params = _params(text)
+        context = params.get('context')
+        name = 'migrate-fill-delay' if context == 'service' else 'rack-id'
+        if context not in ('service', 'namespace') or name not in params:
+            return self.config_refused()
+        ns, refused = self.ns_param(params, 'id') if context == 'namespace' else ('', None)
+        if refused or ns is None:
+            return refused or self.config_refused()
+        if not self.enterprise:
+            return self.enterprise_only()
+        value = params[name]
+        if not value.isdigit() or (name == 'rack-id' and int(value) > MAX_RACK_ID):
+            return self.config_refused()
+        if context == 'service':
+            self.cluster.state['migrate_fill_delay'] = int(value)
+        else:
+            self.cluster.set_dynamic(self.node_id, ns, name, int(value))
+        return 'ok'
+
     def cmd_latencies(self, _text):
         hists = ['batch-index:']
         for ns in self.namespaces:
             hists += ['{%s}-%s:' % (ns, hist) for hist in LATENCY_HISTS]
         return ';'.join(hists)
+
+
+def _roster_entry(node, rack):
+    """NODE@RACK of a roster list, with no @ for rack 0 (racks.md 1.2)."""
+    return '%s@%d' % (node, int(rack)) if rack and int(rack) else node
 
 
 # ----------------------------------------------------------------------------------------------

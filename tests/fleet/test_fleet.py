@@ -13,9 +13,7 @@ hand and hold the node locks in this process, which is what a running asd does.
 
 from __future__ import absolute_import, division, print_function
 
-import fcntl
 import importlib.util
-import io
 import json
 import os
 import re
@@ -43,6 +41,10 @@ def _load(name, filename):
 
 fleet = _load('fleet_sim', 'fleet.py')
 asinfo_sim = _load('asinfo_sim', 'asinfo.py')
+_spec = importlib.util.spec_from_file_location('fake_cluster', os.path.join(ROOT, 'tests', 'sim', 'fake_cluster.py'))
+fake_cluster = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fake_cluster)
+FakeCluster = fake_cluster.FakeCluster
 
 ASINFO = os.path.join(SIM, 'asinfo.py')
 VENV = os.path.join(ROOT, '.venv', 'bin')
@@ -454,56 +456,6 @@ def test_down_leaves_no_process_of_the_fleet(fleet_dir):
 
 # ----------------------------------------------------------------------------------------------
 # asinfo alone: a hand-made cluster folder, node locks held by this process
-
-class FakeCluster(object):
-    """Nodes that look running to asinfo: a held lock and a ready json, as asd_sim writes them."""
-
-    def __init__(self, path):
-        self.path = path
-        self.locks = {}
-        os.makedirs(os.path.join(path, 'nodes'))
-        with open(os.path.join(path, 'config.json'), 'w') as handle:
-            json.dump({'migration_seconds': 0}, handle)
-
-    def node(self, node_id, build='7.1.0.0', namespaces=('test',), **extra):
-        handle = open(os.path.join(self.path, 'nodes', node_id + '.lock'), 'a')
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        self.locks[node_id] = handle
-        info = {'node_id': node_id, 'pid': 1000 + len(self.locks), 'started_at': time.time() - 5,
-                'namespaces': list(namespaces), 'build': build, 'ready': True, 'running': True}
-        info.update(extra)
-        with open(os.path.join(self.path, 'nodes', node_id + '.json'), 'w') as out:
-            json.dump(info, out)
-
-    def stop(self, node_id):
-        self.locks.pop(node_id).close()
-
-    def asinfo(self, node_id, *args, **env):
-        """asinfo's stdout and exit code; in this process (fast) unless process=True."""
-        full = dict(os.environ, ASD_SIM_CLUSTER_DIR=self.path, ASD_SIM_NODE_ID=node_id)
-        full.pop('ASD_SIM_MIGRATION_SECONDS', None)
-        process = env.pop('process', False)
-        full.update(env)
-        if process:
-            proc = subprocess.run([sys.executable, ASINFO] + list(args), stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, universal_newlines=True, env=full, timeout=30, check=False)
-            assert proc.stderr == ''
-            return proc.stdout, proc.returncode
-        saved = dict(os.environ)
-        out = io.StringIO()
-        try:
-            os.environ.clear()
-            os.environ.update(full)
-            rc = asinfo_sim.main(list(args), out=out)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-        return out.getvalue(), rc
-
-    def close(self):
-        for handle in self.locks.values():
-            handle.close()
-
 
 @pytest.fixture
 def cluster(tmp_path):
