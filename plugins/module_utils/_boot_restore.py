@@ -167,14 +167,11 @@ def needed_limits(facts):
     """The kernel.shm* values a restore plan's facts need, where they exceed the current ones.
 
     The limits belong to the IPC namespace and reset at boot; asd's own ExecStartPre raises them
-    only when asd starts, after this restore, so the service raises what the restore needs.
+    only when asd starts, after this restore, so the service raises what the restore needs
+    (the plan's required_limits, by _capacity's rule).
     """
     limits = facts.get('kernel_limits') or {}
-    wanted = {
-        'shmmax': facts.get('largest_segment', 0),
-        'shmall': facts.get('used_pages', 0) + facts.get('needed_pages', 0),
-        'shmmni': facts.get('segments_in_use', 0) + facts.get('segments_needed', 0),
-    }
+    wanted = facts.get('required_limits') or {}
     return dict((name, value) for name, value in wanted.items() if value > limits.get(name, 0))
 
 

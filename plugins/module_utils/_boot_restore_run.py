@@ -146,7 +146,6 @@ def _restore(config, details):
     try:
         plan = plan_restore(details['folder'], details['namespaces'], config['instance'], config['threads'] or None)
         if any(p.code == 'kernel-limits' for p in plan.all_problems()):
-            plan.facts['segments_needed'] = sum(len(ns.items) for ns in plan.namespaces)
             _raise_limits(rules.needed_limits(plan.facts))
             plan = plan_restore(details['folder'], details['namespaces'], config['instance'], config['threads'] or None)
         plan.raise_if_refused()

@@ -24,6 +24,9 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils import _boot
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._capacity import (
+    required_limits,
+)
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._codec import (
     get_codec,
 )
@@ -397,10 +400,13 @@ def gather(instance=None, namespaces=None, paths=None, entries=None, meminfo=MEM
         entries = _sysv.list_segments()
     current = _manifest.boot_id()
     found, unclaimed = namespace_facts(instance, namespaces, entries)
+    # What restoring these namespaces would take, e.g. from the backup a stop is about to make.
+    create = [(int(seg['key'], 16), seg['size']) for ns in found for seg in ns['segments']]
     return {
         'boot_id': current,
         'hostname': _manifest.hostname(),
         'kernel': kernel_facts(entries, meminfo),
+        'required_limits': required_limits(create, entries),
         'namespaces': found,
         'unclaimed_segments': unclaimed,
         'backups': [backup_facts(p, instance, namespaces, current) for p in paths],

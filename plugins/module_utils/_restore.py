@@ -24,6 +24,9 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils import _fold
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _journal
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._capacity import (
+    Needs,
+)
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._common import (
     check_request,
     close_folder,
@@ -54,6 +57,7 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._layout impo
     parse_base,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import (
+    DONE,
     READY,
     Item,
     NamespacePlan,
@@ -84,9 +88,12 @@ def plan_restore(path, namespaces, instance=0, threads=None, codec='auto', entri
     plan = new_plan('restore', path, instance, threads, codec)
     plan.remove_unfinished = remove_unfinished
     path = plan.path
+    if entries is None:
+        entries = _sysv.list_segments()
     if not open_folder(plan):
         for namespace in namespaces:
             plan.namespaces.append(NamespacePlan('restore', namespace, instance))
+        _plan_capacity(plan, entries, meminfo)
         return plan
     folder = plan.folder
     names, invalid = folder_entries(folder)
@@ -94,8 +101,6 @@ def plan_restore(path, namespaces, instance=0, threads=None, codec='auto', entri
         plan.warnings.append("Segment file name '%s' contains invalid characters." % name)
     found = _manifest.find(folder)
     members = file_members(folder, instance, plan.codec, names)
-    if entries is None:
-        entries = _sysv.list_segments()
 
     for namespace in namespaces:
         ns_plan = NamespacePlan('restore', namespace, instance)
@@ -402,33 +407,29 @@ def _equal_to_backup(plan, ns_plan, existing, planned):
 
 
 def _plan_capacity(plan, entries, meminfo):
-    """Kernel limits and memory, for what would be created. The limits are per IPC namespace
-    and reset at boot; Aerospike raises them only when asd starts, after the restore."""
-    items = [item for ns in plan.namespaces if ns.state == READY for item in ns.items]
-    if not items:
+    """The kernel limits the restore needs (_capacity's rule, kept in the plan's facts for
+    shm_restore, pyasmt and the boot-restore service), refused where the kernel allows less.
+
+    Namespaces already restored create nothing; refused ones count, since the restore they
+    are meant for needs them once the refusal is cleared. Only a plan with something ready
+    is checked against the kernel and memory: otherwise nothing would be created anyway.
+    """
+    create = [(item.key.key, item.size) for ns in plan.namespaces if ns.state != DONE for item in ns.items]
+    needs = Needs(create, entries)
+    plan.facts['required_limits'] = needs.limits()
+    if not any(ns.state == READY and ns.items for ns in plan.namespaces):
         return
     limits = _sysv.kernel_limits()
-    page = limits['page_size']
-    largest = max(items, key=lambda item: item.size)
-    used_pages = sum(_sysv.pages(e.size, page) for e in entries)
-    need_pages = sum(_sysv.pages(item.size, page) for item in items)
-    need_bytes = sum(item.size for item in items)
-    plan.facts.update({'kernel_limits': limits, 'needed_bytes': need_bytes, 'needed_pages': need_pages,
-                       'used_pages': used_pages, 'segments_in_use': len(entries), 'largest_segment': largest.size})
-    if largest.size > limits['shmmax']:
-        plan.refuse('kernel-limits', 'kernel.shmmax is %d, below the largest segment (%s, %d bytes): run sysctl -w '
-                    'kernel.shmmax=%d' % (limits['shmmax'], largest.key.hex, largest.size, largest.size))
-    if used_pages + need_pages > limits['shmall']:
-        plan.refuse('kernel-limits', 'kernel.shmall is %d pages, short of the %d in use plus %d needed: run sysctl -w '
-                    'kernel.shmall=%d' % (limits['shmall'], used_pages, need_pages, used_pages + need_pages))
-    if len(entries) + len(items) > limits['shmmni']:
-        plan.refuse('kernel-limits', 'kernel.shmmni is %d, short of the %d segments in use plus %d needed: run sysctl -w '
-                    'kernel.shmmni=%d' % (limits['shmmni'], len(entries), len(items), len(entries) + len(items)))
+    plan.facts.update({'kernel_limits': limits, 'needed_bytes': needs.need_bytes, 'needed_pages': needs.need_pages,
+                       'used_pages': needs.used_pages, 'segments_in_use': len(needs.present),
+                       'largest_segment': needs.largest[1]})
+    for message in needs.shortfalls(limits):
+        plan.refuse('kernel-limits', message)
     available = _sysv.mem_available(meminfo)
     plan.facts['mem_available'] = available
-    if available is not None and need_bytes > available:
+    if available is not None and needs.need_bytes > available:
         plan.refuse('memory', 'the restore needs %d bytes of shared memory but only %d are available (MemAvailable): '
-                    'free memory on the host first' % (need_bytes, available))
+                    'free memory on the host first' % (needs.need_bytes, available))
 
 
 def execute_restore(plan, progress=None):

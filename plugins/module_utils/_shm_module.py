@@ -42,7 +42,6 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import
     decode,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import (
-    DONE,
     READY,
 )
 
@@ -175,19 +174,6 @@ def restore_diff(plan, entries=None):
     header = 'shared memory, instance %d' % plan.instance
     return {'before_header': header, 'after_header': header,
             'before': {'instance': plan.instance, 'keys': before}, 'after': {'instance': plan.instance, 'keys': sorted(after)}}
-
-
-def required_limits(plan, entries=None):
-    """The kernel.shm* values a restore of this backup needs, counting segments already present."""
-    if entries is None:
-        entries = _sysv.list_segments()
-    page = os.sysconf('SC_PAGE_SIZE')
-    items = [item for ns in plan.namespaces if ns.state != DONE for item in ns.items]
-    return {
-        'shmmax': max([item.size for item in items] or [0]),
-        'shmall': sum(_sysv.pages(e.size, page) for e in entries) + sum(_sysv.pages(i.size, page) for i in items),
-        'shmmni': len(entries) + len(items),
-    }
 
 
 class ShmModule(AnsibleModule):

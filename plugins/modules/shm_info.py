@@ -149,6 +149,16 @@ kernel:
       type: int
   sample: {shmmax: 68719476736, shmall: 4294967296, shmmni: 4096, page_size: 4096, segments: 5,
            pages_in_use: 2056, bytes_in_use: 8421376, mem_available: 3221225472}
+required_limits:
+  description:
+    - The values C(kernel.shmmax) (bytes), C(kernel.shmall) (pages) and C(kernel.shmmni) (segments) a restore of
+      the namespaces in RV(namespaces) would need, their segments created anew beside the other segments present
+      now, by the same rule as RV(fastrestart.aerospike.shm_restore#module:required_limits). Before a backup is
+      made, it tells what its restore will need.
+  returned: always
+  type: dict
+  version_added: 0.2.0
+  sample: {shmmax: 8388608, shmall: 2056, shmmni: 5}
 namespaces:
   description: Aerospike namespaces found in shared memory, per instance, by the names their bases and data stripes carry.
   returned: always

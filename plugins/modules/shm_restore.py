@@ -204,6 +204,9 @@ required_limits:
   description:
     - The values C(kernel.shmmax) (bytes), C(kernel.shmall) (pages) and C(kernel.shmmni) (segments) must at
       least have for this restore, counting the segments that exist already. Also returned on failure.
+    - A present segment with the key of one to create is counted once, since it goes first (left by a killed
+      restore) or is gone by the time the restore runs (asd's set, after the stop and reboot). A namespace
+      already restored creates nothing; a refused one counts.
   returned: always
   type: dict
   contains:
@@ -211,7 +214,7 @@ required_limits:
       description: Size of the largest segment to create, in bytes.
       type: int
     shmall:
-      description: Pages of the segments present plus those to create.
+      description: Pages of the segments present plus those to create, each segment rounded up to whole pages.
       type: int
     shmmni:
       description: Number of segments present plus those to create.
@@ -255,7 +258,6 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._restore imp
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._shm_module import (
     ShmModule,
-    required_limits,
     restore_diff,
 )
 
@@ -276,7 +278,7 @@ def main():
         plan = plan_restore(params['path'], params['namespaces'], instance=params['instance'],
                             threads=params['threads'], entries=entries,
                             remove_unfinished=params['remove_unfinished'])
-        limits = required_limits(plan, entries)
+        limits = plan.facts['required_limits']
         diff = restore_diff(plan, entries) if module._diff else None
     module.exit_plan(plan, execute_restore, time.monotonic() - started, diff=diff, required_limits=limits)
 

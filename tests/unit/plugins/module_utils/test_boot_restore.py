@@ -169,8 +169,7 @@ def test_parse_timespan(text, seconds):
 
 def test_needed_limits_only_where_higher():
     plan_facts = {'kernel_limits': {'shmmax': 1 << 20, 'shmall': 1 << 30, 'shmmni': 10},
-                  'largest_segment': 4 << 20, 'used_pages': 0, 'needed_pages': 2048, 'segments_in_use': 8,
-                  'segments_needed': 4}
+                  'required_limits': {'shmmax': 4 << 20, 'shmall': 2048, 'shmmni': 12}}
     assert rules.needed_limits(plan_facts) == {'shmmax': 4 << 20, 'shmmni': 12}
 
 

@@ -155,7 +155,7 @@ def test_gather_has_every_key(shm, tmp_path):
     shm.make_set(stages=1)
     facts = _info.gather(paths=[str(tmp_path)])
     assert set(facts) == {'boot_id', 'hostname', 'kernel', 'namespaces', 'unclaimed_segments', 'backups', 'sysv_backend',
-                          'boot_restore'}
+                          'boot_restore', 'required_limits'}
     assert facts['boot_restore'] is None
     assert facts['sysv_backend'] == _sysv.backend_name()
     assert facts['backups'][0]['state'] == 'empty'

@@ -84,6 +84,11 @@ def test_filters_and_orphans_and_unclaimed(shm, run):
     failed, result = run(shm_info, {'namespaces': ['baz']})
     assert not failed
     assert [(n['instance'], n['namespace']) for n in result['namespaces']] == [(3, 'baz')]
+    # Restoring baz creates its segments anew, beside all the others: shm_restore's rule.
+    kernel = result['kernel']
+    assert result['required_limits'] == {'shmmax': 4096, 'shmall': kernel['pages_in_use'], 'shmmni': kernel['segments']}
+    failed, result = run(shm_info, {'namespaces': ['nothing']})
+    assert result['required_limits'] == {'shmmax': 0, 'shmall': kernel['pages_in_use'], 'shmmni': kernel['segments']}
     failed, result = run(shm_info, {'instance': 16})
     assert failed and 'Instance must be from 0..15' in result['msg']
 
