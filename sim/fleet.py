@@ -1,8 +1,16 @@
+#!/bin/sh
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, fastrestart.aerospike maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A fleet of real Debian 12 hosts on one machine, for the roles to run against (sim/README.md,
+# Executable, so that the `sim/fleet.py down ...` a demo prints works when pasted: sh runs the exec
+# line below, Python reads it as the start of the docstring (ansible-test's shebang rule allows
+# #!/bin/sh but not #!/usr/bin/env python3 here).
+""":"
+exec python3 "$0" "$@"
+":"
+
+A fleet of real Debian 12 hosts on one machine, for the roles to run against (sim/README.md,
 "Simulated fleet"; facts behind it: ../shared/design/real-hosts.md).
 
 Every host is a copy of one cached debootstrapped root file system, booted by
@@ -13,12 +21,14 @@ again when nspawn exits with 133 (the host rebooted), so a reboot is real: ``sys
 ``shutdown -r`` and ``ansible.builtin.reboot`` with its defaults all work.
 
     python sim/fleet.py rootfs
-    python sim/fleet.py up --dir DIR --hosts 2 [--namespace test --size 8M --stages 2]
+    python sim/fleet.py up --dir DIR --hosts 2 [--namespace test --size 8M --stages 2] [--racks 2 ...]
     python sim/fleet.py status --dir DIR [--json]
     python sim/fleet.py inventory --dir DIR
+    python sim/fleet.py watch-start --dir DIR [--interval 0.2]; python sim/fleet.py watch-stop --dir DIR
     python sim/fleet.py down --dir DIR [--purge]
 
-The same operations are importable: rootfs(), up(), down(), status(), ssh(), wait_ssh().
+The same operations are importable: rootfs(), up(), down(), status(), ssh(), wait_ssh(), watch_start(),
+watch_stop().
 Standard library only. Every process this starts is recorded by pid; nothing is stopped by name.
 """
 
@@ -28,6 +38,7 @@ import argparse
 import fcntl
 import glob
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -65,6 +76,19 @@ CLUSTER_MOUNT = '/var/lib/asd-sim-cluster'
 SYSCONFIG = 'etc/sysconfig/aerospike'
 UNIT = 'aerospike.service'
 
+# The aerospike.conf stanza of each namespace; the simulated asd reads the first three settings.
+NAMESPACE_STANZA = """\
+namespace {name} {{
+{settings}\tdefault-ttl 0
+\tindex-type shmem
+
+\tstorage-engine memory {{
+\t\tdata-size 4G
+\t}}
+}}
+"""
+WATCH_PID, WATCH_REPORT, WATCH_LOG = 'watch.pid', 'watch.json', 'watch.log'
+
 REBOOT_STATUS = 133  # systemd-nspawn's exit status when the container asked for a reboot
 # systemd treats SIGRTMIN+4 as "systemctl poweroff"; the only signal a host's PID 1 needs from us.
 POWEROFF_SIGNAL = signal.SIGRTMIN + 4
@@ -92,6 +116,13 @@ def _read(path, default=None):
             return handle.read().strip()
     except (IOError, OSError):
         return default
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _read_int(path):
@@ -548,31 +579,36 @@ def supervise(fleet_dir, name):
                 time.sleep(1)
 
 
-def _spawn_supervisor(fleet_dir, name):
-    """Start a detached supervisor; returns its pid (from the pid file it writes)."""
-    hdir = host_dir(fleet_dir, name)
-    pidfile = os.path.join(hdir, 'supervisor.pid')
-    with open(os.path.join(hdir, 'supervisor.log'), 'ab') as log:
-        proc = subprocess.Popen([sys.executable, os.path.join(SIM, 'fleet.py'), '_supervise', '--dir', fleet_dir,
-                                 '--host', name],
+def _spawn_detached(args, log_path, pidfile):
+    """Start ``fleet.py <args>`` detached (it forks and records its pid in pidfile); returns that pid."""
+    _remove(pidfile)
+    with open(log_path, 'ab') as log:
+        proc = subprocess.Popen([sys.executable, os.path.join(SIM, 'fleet.py')] + list(args),
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True,
                                 start_new_session=True, cwd='/')
-    proc.wait()  # it forks and exits at once: the supervisor is then nobody's child but init's
+    proc.wait()  # it forks and exits at once: the daemon is then nobody's child but init's
     deadline = time.time() + 10
     while time.time() < deadline:
         pid = _read_int(pidfile)
         if pid:
             return pid
         time.sleep(0.02)
-    raise FleetError('the supervisor of %s did not start; see %s' % (name, os.path.join(hdir, 'supervisor.log')))
+    raise FleetError('`fleet.py %s` did not start; see %s' % (' '.join(args), log_path))
 
 
-def _daemonize_and_supervise(fleet_dir, name):
+def _spawn_supervisor(fleet_dir, name):
+    """Start a detached supervisor; returns its pid (from the pid file it writes)."""
+    hdir = host_dir(fleet_dir, name)
+    return _spawn_detached(['_supervise', '--dir', fleet_dir, '--host', name], os.path.join(hdir, 'supervisor.log'),
+                           os.path.join(hdir, 'supervisor.pid'))
+
+
+def _detach(pidfile):
+    """The daemon's side of _spawn_detached: fork away from the spawning process, record the pid."""
     if os.fork():
         os._exit(0)  # pylint: disable=protected-access
     os.setsid()
-    _write(os.path.join(host_dir(fleet_dir, name), 'supervisor.pid'), '%d\n' % os.getpid())
-    supervise(fleet_dir, name)
+    _write(pidfile, '%d\n' % os.getpid())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -655,6 +691,211 @@ def _inside(pid, argv, timeout=10):
 
 
 # ----------------------------------------------------------------------------------------------
+# topology: namespaces, racks, replication factor, edition
+
+def rack_map(hosts, racks):
+    """Rack-ids 1..racks for hosts in order, split as evenly as counts allow (earlier racks get the extra
+    host): 6 hosts in 3 racks are 1,1,2,2,3,3; 5 hosts are 1,1,2,2,3."""
+    if not 1 <= racks <= hosts:
+        raise FleetError('--racks %d: give 1 to %d (one host per rack at least)' % (racks, hosts))
+    base, extra = divmod(hosts, racks)
+    out = []
+    for rack in range(1, racks + 1):
+        out += [rack] * (base + (1 if rack <= extra else 0))
+    return out
+
+
+def parse_rack_ids(text):
+    """'test=1,1,2' -> ('test', [1, 1, 2]) (argparse type of --rack-ids)."""
+    name, equals, ids = str(text).partition('=')
+    try:
+        values = [int(value) for value in ids.split(',')]
+    except ValueError:
+        values = []
+    if not equals or not name or not values or not all(0 <= value <= 1000000 for value in values):
+        raise argparse.ArgumentTypeError('%r: give NAMESPACE=ID,ID,... with one rack-id (0-1000000) per host' % text)
+    return name, values
+
+
+def topology(hosts, namespaces, racks=None, replication_factor=None, strong_consistency=False, edition=None,
+             rack_ids=None):
+    """What each host's aerospike.conf and sysconfig say: {'edition', 'namespaces': {ns: {'racks': [id per
+    host], 'replication_factor', 'strong_consistency'}}}. Nothing of it reaches the inventory."""
+    rack_ids = dict(rack_ids or {})
+    unknown = sorted(set(rack_ids) - set(namespaces))
+    if unknown:
+        raise FleetError('--rack-ids names %s, which is not a --namespace' % ', '.join(unknown))
+    default = rack_map(hosts, racks) if racks else [0] * hosts
+    out = {'edition': edition or 'enterprise', 'namespaces': {}}
+    for ns in namespaces:
+        ids = rack_ids.get(ns, default)
+        if len(ids) != hosts:
+            raise FleetError('--rack-ids %s gives %d rack-ids for %d hosts' % (ns, len(ids), hosts))
+        out['namespaces'][ns] = {'racks': list(ids), 'replication_factor': replication_factor or 2,
+                                 'strong_consistency': bool(strong_consistency)}
+    enterprise_only = any(any(cfg['racks']) or cfg['strong_consistency'] for cfg in out['namespaces'].values())
+    if out['edition'] == 'community' and enterprise_only:
+        raise FleetError('Community Edition refuses rack-id and strong-consistency (asd would not start): '
+                         'drop --racks, --rack-ids and --strong-consistency, or use --edition enterprise')
+    return out
+
+
+def namespace_stanzas(plan, index):
+    """The namespace stanzas of the host at index (0-based) for a topology()."""
+    stanzas = []
+    for ns, config in plan['namespaces'].items():
+        settings = '\treplication-factor %d\n' % config['replication_factor']
+        if config['racks'][index]:
+            settings += '\track-id %d\n' % config['racks'][index]
+        if config['strong_consistency']:
+            settings += '\tstrong-consistency true\n'
+        stanzas.append(NAMESPACE_STANZA.format(name=ns, settings=settings))
+    return '\n'.join(stanzas)
+
+
+def with_namespaces(conf, stanzas):
+    """aerospike.conf's text with its top-level namespace stanzas replaced by `stanzas`."""
+    kept, depth, dropping = [], 0, False
+    for line in conf.splitlines(True):
+        words = line.split('#', 1)[0].replace('{', ' { ').replace('}', ' } ').split()
+        if depth == 0 and words[:1] == ['namespace'] and '{' in words:
+            dropping = True
+        if not dropping:
+            kept.append(line)
+        depth += words.count('{') - words.count('}')
+        if depth <= 0:
+            depth, dropping = 0, False
+    return ''.join(kept).rstrip('\n') + '\n\n' + stanzas
+
+
+def _configure_host(root, index, plan):
+    """Write the topology into one host's aerospike.conf and sysconfig (asd reads both at start)."""
+    conf = os.path.join(root, 'etc/aerospike/aerospike.conf')
+    _write(conf, with_namespaces(_read(conf, '') + '\n', namespace_stanzas(plan, index)))
+    if plan['edition'] != 'enterprise':
+        with open(os.path.join(root, SYSCONFIG), 'a') as handle:
+            handle.write('ASD_SIM_EDITION=%s\n' % plan['edition'])
+
+
+def _asinfo(fleet_dir, host, request):
+    proc = ssh(fleet_dir, host, "asinfo -v '%s'" % request, timeout=30)
+    return proc.stdout.strip()
+
+
+def _set_rosters(fleet_dir, names, plan, timeout):
+    """SC namespaces get their roster once every node is in: observed nodes -> roster-set -> recluster."""
+    sc = [ns for ns, config in plan['namespaces'].items() if config['strong_consistency']]
+    if not sc:
+        return
+    deadline = time.time() + timeout
+    while 'cluster_size=%d;' % len(names) not in _asinfo(fleet_dir, names[0], 'statistics') + ';':
+        if time.time() > deadline:
+            raise FleetError('the cluster did not reach %d nodes within %d s, so no roster was set' % (len(names), timeout))
+        time.sleep(0.2)
+    for ns in sc:
+        observed = _asinfo(fleet_dir, names[0], 'roster:namespace=%s' % ns).split('observed_nodes=')[-1]
+        reply = _asinfo(fleet_dir, names[0], 'roster-set:namespace=%s;nodes=%s' % (ns, observed))
+        if reply != 'ok':
+            raise FleetError('roster-set of %s on %s answered %r' % (ns, names[0], reply))
+    replies = [_asinfo(fleet_dir, name, 'recluster:') for name in names]
+    if 'ok' not in replies:
+        raise FleetError('no node took recluster: after roster-set (replies %s)' % replies)
+
+
+# ----------------------------------------------------------------------------------------------
+# the watcher: the fewest live copies of any partition while a roll runs (sim/asinfo.py's model)
+
+def _asinfo_module():
+    spec = importlib.util.spec_from_file_location('fleet_asinfo', ASINFO_SOURCE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def fold_sample(report, now, live, copies):
+    """Add one sample (asinfo.sample()) to a watcher report; keeps each namespace's lowest point."""
+    report['samples'] += 1
+    for ns, figures in copies.items():
+        entry = report['namespaces'].setdefault(ns, {'min_copies': None, 'at': None, 'live': None, 'samples': 0,
+                                                     'replication_factor': figures['replication_factor']})
+        entry['samples'] += 1
+        if entry['min_copies'] is None or figures['min_copies'] < entry['min_copies']:
+            entry.update(min_copies=figures['min_copies'], at=now, live=live,
+                         replication_factor=figures['replication_factor'])
+    lows = [entry['min_copies'] for entry in report['namespaces'].values()]
+    report['min_copies'] = min(lows) if lows else None
+    return report
+
+
+def watch(fleet_dir, interval=0.2, stop=None):
+    """Sample DIR/cluster every interval until stop() is true (SIGTERM for the daemon); returns the report,
+    also written to DIR/watch.json whenever it changes. Runs on the controller: the cluster folder is the
+    one every host binds, and node liveness is the kernel's flock, visible from here."""
+    module = _asinfo_module()
+    cluster = os.path.join(fleet_dir, 'cluster')
+    report = {'started_at': time.time(), 'interval': interval, 'samples': 0, 'errors': 0, 'min_copies': None,
+              'namespaces': {}, 'stopped_at': None}
+    last = None
+    while not (stop and stop()):
+        try:
+            live, copies = module.sample(cluster)
+            fold_sample(report, time.time(), live, copies)
+        except Exception as exc:  # pylint: disable=broad-except
+            # A node json caught mid-write is read again at the next tick; the report counts it.
+            report['errors'] += 1
+            report['last_error'] = str(exc)
+        figures = json.dumps([report['namespaces'], report['errors']], sort_keys=True)
+        if figures != last:
+            _write(os.path.join(fleet_dir, WATCH_REPORT), json.dumps(report, sort_keys=True) + '\n')
+            last = figures
+        time.sleep(interval)
+    report['stopped_at'] = time.time()
+    _write(os.path.join(fleet_dir, WATCH_REPORT), json.dumps(report, sort_keys=True) + '\n')
+    return report
+
+
+def _run_watcher(fleet_dir, interval):
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
+    signal.signal(signal.SIGINT, lambda signum, frame: stopping.append(signum))
+    watch(fleet_dir, interval, stop=lambda: stopping)
+
+
+def _watcher_pid(fleet_dir):
+    """The recorded watcher's pid while it still is that watcher (a reused pid is never signalled)."""
+    pid = _read_int(os.path.join(fleet_dir, WATCH_PID))
+    cmdline = (_read('/proc/%d/cmdline' % pid, '') or '') if pid else ''
+    return pid if _alive(pid) and '_watch' in cmdline and fleet_dir in cmdline else None
+
+
+def watch_start(fleet_dir, interval=0.2):
+    """Start the watcher detached; returns its pid (recorded in DIR/watch.pid)."""
+    fleet_dir = os.path.abspath(fleet_dir)
+    if not os.path.isdir(os.path.join(fleet_dir, 'cluster')):
+        raise FleetError('no cluster folder in %s: start the fleet first' % fleet_dir)
+    running = _watcher_pid(fleet_dir)
+    if running:
+        raise FleetError('a watcher already runs for %s (pid %d); stop it with watch-stop' % (fleet_dir, running))
+    _remove(os.path.join(fleet_dir, WATCH_REPORT))
+    return _spawn_detached(['_watch', '--dir', fleet_dir, '--interval', str(interval)],
+                           os.path.join(fleet_dir, WATCH_LOG), os.path.join(fleet_dir, WATCH_PID))
+
+
+def watch_stop(fleet_dir, timeout=30):
+    """SIGTERM the recorded watcher, wait for it, and return its report."""
+    fleet_dir = os.path.abspath(fleet_dir)
+    pid = _watcher_pid(fleet_dir)
+    if not pid:
+        raise FleetError('no watcher runs for %s (start one with watch-start)' % fleet_dir)
+    os.kill(pid, signal.SIGTERM)
+    if not _wait_gone([pid], timeout):
+        raise FleetError('the watcher (pid %d) did not stop within %d s; see %s' % (
+            pid, timeout, os.path.join(fleet_dir, WATCH_LOG)))
+    _remove(os.path.join(fleet_dir, WATCH_PID))
+    return _read_json(os.path.join(fleet_dir, WATCH_REPORT))
+
+
+# ----------------------------------------------------------------------------------------------
 # up / down / status
 
 def _inventory_text(fleet_dir, fleet):
@@ -706,17 +947,18 @@ def _prepare_fleet_dir(fleet_dir, migration_seconds):
     _keygen(os.path.join(fleet_dir, 'id_ed25519'), 'fastrestart-fleet')
 
 
-def _start_cluster(fleet_dir, fleet, names, namespace, size, stages, extra_create_args, timeout):
-    """After the first boot, with a namespace: create it, enable and start asd on every host.
+def _start_cluster(fleet_dir, fleet, names, namespaces, size, stages, extra_create_args, timeout):
+    """After the first boot, with namespaces: create them, enable and start asd on every host.
 
     Without one, aerospike.service stays disabled: the simulated asd has nothing to serve and would
     fail at every boot, leaving the host `degraded`.
     """
     # Each host finishes its boot first, so that nothing below races systemd's own start-up.
     _parallel_ssh(fleet_dir, names, 'systemctl is-system-running --wait >/dev/null || true', timeout=timeout)
-    if not namespace:
+    if not namespaces:
         return
-    create = 'asd create --instance 0 --namespace %s --size %d' % (namespace, size_bytes(size))
+    names_args = ' '.join('--namespace ' + ns for ns in namespaces)
+    create = 'asd create --instance 0 %s --size %d' % (names_args, size_bytes(size))
     if stages:
         create += ' --stages %d' % int(stages)
     if extra_create_args:
@@ -728,10 +970,14 @@ def _start_cluster(fleet_dir, fleet, names, namespace, size, stages, extra_creat
     _parallel_ssh(fleet_dir, names, 'systemctl start aerospike', timeout=timeout)
 
 
-def up(fleet_dir=DEFAULT_DIR, hosts=2, base_port=DEFAULT_BASE_PORT, python=None,
-       namespace=None, size=None, stages=None, extra_create_args=None, timeout=120, migration_seconds=None):
+def up(fleet_dir=DEFAULT_DIR, hosts=2, base_port=DEFAULT_BASE_PORT, python=None,  # pylint: disable=too-many-locals
+       namespace=None, size=None, stages=None, extra_create_args=None, timeout=120, migration_seconds=None,
+       **layout):
     """Build and boot a fleet; with namespace/size, every host starts as a running asd cluster member.
 
+    namespace: a name or a list of names. layout: topology()'s racks, replication_factor,
+    strong_consistency, edition and rack_ids ({ns: [rack-id per host]}), written into each host's
+    aerospike.conf (and ASD_SIM_EDITION into its sysconfig); SC namespaces get their roster once up.
     `python` is kept for old callers and ignored: hosts run their own /usr/bin/python3.
     Returns the fleet description (also in <fleet_dir>/fleet.json).
     """
@@ -739,23 +985,29 @@ def up(fleet_dir=DEFAULT_DIR, hosts=2, base_port=DEFAULT_BASE_PORT, python=None,
     if python and python != HOST_PYTHON:
         sys.stderr.write('fleet: --python is ignored: Ansible and asd use each host\'s %s\n' % HOST_PYTHON)
     names = host_names(hosts)
-    _check_up_args(fleet_dir, names, base_port, namespace, size)
+    namespaces = [namespace] if isinstance(namespace, str) else list(namespace or [])
+    _check_up_args(fleet_dir, names, base_port, namespaces, size)
+    plan = topology(hosts, namespaces, **layout)
     started = time.time()
     cache, built = rootfs()
     if built is not None:
         sys.stderr.write('fleet: built the root file system %s in %.0f s\n' % (cache, built))
     _prepare_fleet_dir(fleet_dir, migration_seconds)
-    fleet = {'dir': fleet_dir, 'python': HOST_PYTHON, 'base_port': base_port, 'rootfs': cache, 'hosts': {}}
+    fleet = {'dir': fleet_dir, 'python': HOST_PYTHON, 'base_port': base_port, 'rootfs': cache, 'hosts': {},
+             'topology': plan}
     _copy_roots(fleet_dir, names, cache)
     for index, name in enumerate(names):
         fleet['hosts'][name] = {'port': base_port + index, 'dir': _build_host(fleet_dir, name, base_port + index)}
+        if namespaces:
+            _configure_host(os.path.join(fleet['hosts'][name]['dir'], 'root'), index, plan)
     _write(os.path.join(fleet_dir, 'fleet.json'), json.dumps(fleet, indent=2, sort_keys=True) + '\n')
     try:
         for name in names:
             fleet['hosts'][name]['supervisor_pid'] = _spawn_supervisor(fleet_dir, name)
         _write(os.path.join(fleet_dir, 'fleet.json'), json.dumps(fleet, indent=2, sort_keys=True) + '\n')
         wait_ssh(fleet_dir, names, timeout=timeout)
-        _start_cluster(fleet_dir, fleet, names, namespace, size, stages, extra_create_args, timeout)
+        _start_cluster(fleet_dir, fleet, names, namespaces, size, stages, extra_create_args, timeout)
+        _set_rosters(fleet_dir, names, plan, timeout)
     except BaseException:
         down(fleet_dir)
         raise
@@ -786,6 +1038,8 @@ def down(fleet_dir=DEFAULT_DIR, purge=False, timeout=60):
         if purge and os.path.isdir(fleet_dir):
             shutil.rmtree(fleet_dir)
         return
+    if _watcher_pid(fleet_dir):
+        watch_stop(fleet_dir)  # it samples DIR/cluster, which --purge removes
     hosts = [host['dir'] for host in fleet['hosts'].values() if os.path.isdir(host['dir'])]
     supervisors = []
     for hdir in hosts:
@@ -858,11 +1112,20 @@ def _parser():
     p_up.add_argument('--hosts', type=int, default=2)
     p_up.add_argument('--base-port', type=int, default=DEFAULT_BASE_PORT)
     p_up.add_argument('--python', default=None, help=argparse.SUPPRESS)  # ignored, for old callers
-    p_up.add_argument('--namespace', help='create this namespace on every host and start asd')
+    p_up.add_argument('--namespace', action='append', help='create this namespace on every host and start asd '
+                      '(repeat it for more)')
     p_up.add_argument('--size', type=size_bytes, help='primary index bytes per namespace (K/M/G suffix allowed)')
     p_up.add_argument('--stages', type=int)
     p_up.add_argument('--migration-seconds', type=float, default=None,
                       help='how long migrations run after a membership change (asinfo default 3)')
+    p_up.add_argument('--racks', type=int, default=None, help='split the hosts in order into this many racks '
+                      '(rack-ids 1..R in every namespace)')
+    p_up.add_argument('--rack-ids', action='append', type=parse_rack_ids, default=[], metavar='NS=ID,ID,...',
+                      help='one namespace\'s rack-id per host, instead of --racks (repeatable)')
+    p_up.add_argument('--replication-factor', type=int, default=None, help='every namespace\'s (default 2)')
+    p_up.add_argument('--strong-consistency', action='store_true', help='every namespace SC; the roster is set '
+                      'once the cluster is up')
+    p_up.add_argument('--edition', choices=('enterprise', 'community'), default=None)
     p_up.add_argument('--timeout', type=int, default=120)
     p_down = sub.add_parser('down', help='power every host off')
     p_down.add_argument('--dir', default=DEFAULT_DIR)
@@ -875,6 +1138,13 @@ def _parser():
     p_sup = sub.add_parser('_supervise', help=argparse.SUPPRESS)
     p_sup.add_argument('--dir', required=True)
     p_sup.add_argument('--host', required=True)
+    for action, text in (('watch-start', 'start sampling the live copies of every partition (detached)'),
+                         ('_watch', argparse.SUPPRESS)):
+        p_watch = sub.add_parser(action, help=text)
+        p_watch.add_argument('--dir', default=DEFAULT_DIR)
+        p_watch.add_argument('--interval', type=float, default=0.2, help='seconds between samples')
+    p_stop = sub.add_parser('watch-stop', help='stop the watcher and print its report (JSON)')
+    p_stop.add_argument('--dir', default=DEFAULT_DIR)
     return parser
 
 
@@ -895,7 +1165,9 @@ def main(argv=None):
             print(path)
         elif args.action == 'up':
             fleet = up(args.dir, args.hosts, args.base_port, args.python, args.namespace, args.size, args.stages,
-                       timeout=args.timeout, migration_seconds=args.migration_seconds)
+                       timeout=args.timeout, migration_seconds=args.migration_seconds, racks=args.racks,
+                       replication_factor=args.replication_factor, strong_consistency=args.strong_consistency,
+                       edition=args.edition, rack_ids=dict(args.rack_ids))
             print('fleet of %d hosts up in %.1f s; inventory: %s'
                   % (len(fleet['hosts']), fleet['up_seconds'], os.path.join(fleet['dir'], 'inventory.ini')))
         elif args.action == 'down':
@@ -909,7 +1181,15 @@ def main(argv=None):
         elif args.action == 'inventory':
             print(inventory(args.dir))
         elif args.action == '_supervise':
-            _daemonize_and_supervise(os.path.abspath(args.dir), args.host)
+            _detach(os.path.join(host_dir(os.path.abspath(args.dir), args.host), 'supervisor.pid'))
+            supervise(os.path.abspath(args.dir), args.host)
+        elif args.action == '_watch':
+            _detach(os.path.join(os.path.abspath(args.dir), WATCH_PID))
+            _run_watcher(os.path.abspath(args.dir), args.interval)
+        elif args.action == 'watch-start':
+            print('watcher started (pid %d)' % watch_start(args.dir, args.interval))
+        elif args.action == 'watch-stop':
+            print(json.dumps(watch_stop(args.dir), sort_keys=True))
     except FleetError as exc:
         sys.stderr.write('fleet: %s\n' % exc)
         return 1

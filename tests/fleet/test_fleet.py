@@ -202,14 +202,19 @@ def _note_pids(fleet_dir):
         SEEN_PIDS.add(int(open(os.path.join(hdir, 'supervisor.pid')).read()))
 
 
+def _fleet_path(prefix):
+    """A new fleet folder under /var/tmp (not tmpfs), with the root file system cache built; skips unless root."""
+    if os.geteuid() != 0 or not os.path.exists('/proc/sys/kernel/shmmni'):
+        pytest.skip('the fleet needs root')
+    fleet.rootfs()  # built outside the timings when missing (about a minute, once)
+    return tempfile.mkdtemp(prefix=prefix, dir='/var/tmp')
+
+
 @pytest.fixture(scope='module')
 def fleet_dir():
     """Two running hosts with namespace `test` and asd up; always powered off and removed."""
-    if os.geteuid() != 0 or not os.path.exists('/proc/sys/kernel/shmmni'):
-        pytest.skip('the fleet needs root')
-    path = tempfile.mkdtemp(prefix='fleet-test-', dir='/var/tmp')
+    path = _fleet_path('fleet-test-')
     try:
-        fleet.rootfs()  # built outside the timing below when missing (about a minute, once)
         started = time.time()
         fleet.up(path, hosts=2, base_port=_free_base_port(2), namespace='test', size=4 << 20, stages=1,
                  migration_seconds=MIGRATION_SECONDS, timeout=90)
@@ -452,6 +457,48 @@ def test_down_leaves_no_process_of_the_fleet(fleet_dir):
     assert len(SEEN_PIDS) >= 3 * 2 + 2 * 2, SEEN_PIDS  # the first boots and at least two reboots
     assert [pid for pid in SEEN_PIDS if fleet._alive(pid)] == []
     assert [row['state'] for row in fleet.status(fleet_dir)] == ['off', 'off']
+
+
+# ----------------------------------------------------------------------------------------------
+# a rack-aware fleet: 3 racks of 1 host, strong consistency, two namespaces with their own rack maps
+
+RACK_PORTS = range(2600, 2700)  # this test's own range: other suites boot fleets elsewhere
+
+
+def _rack_base_port(count):
+    for base in range(RACK_PORTS[0], RACK_PORTS[-1] - count + 2):
+        if all(fleet._port_free(port) for port in range(base, base + count)):
+            return base
+    raise RuntimeError('no %d free ports on 127.0.0.1 in %d-%d' % (count, RACK_PORTS[0], RACK_PORTS[-1]))
+
+
+def test_rack_fleet_answers_racks_and_roster_over_ssh_and_the_watcher_sees_a_rack_out():
+    path = _fleet_path('fleet-3r-')
+    try:
+        started = time.time()
+        fleet.up(path, hosts=3, base_port=_rack_base_port(3), namespace=['test', 'bar'], size=1 << 20, stages=1,
+                 migration_seconds=1, timeout=90, racks=3, strong_consistency=True, rack_ids={'bar': [1, 1, 2]})
+        MEASURED['up_3_racks_s'] = round(time.time() - started, 2)
+        with open(fleet.inventory(path)) as handle:
+            assert 'rack' not in handle.read()  # the role must learn racks from the cluster
+        node = dict((host, asinfo(path, host, 'node')[0]) for host in ('h1', 'h2', 'h3'))
+        test = 'rack_1=%s:rack_2=%s:rack_3=%s' % (node['h1'], node['h2'], node['h3'])
+        other = 'rack_1=%s:rack_2=%s' % (','.join(sorted([node['h1'], node['h2']])), node['h3'])
+        expected = 'ns=test:%s:roster_%s;ns=bar:%s:roster_%s' % (
+            test, test.replace(':', ':roster_'), other, other.replace(':', ':roster_'))
+        assert [asinfo(path, host, 'racks:') for host in ('h1', 'h2', 'h3')] == [(expected, 0)] * 3
+        assert 'roster=null' not in asinfo(path, 'h2', 'roster:namespace=test')[0]
+        _wait(lambda: all(stable(path, host, 3) for host in ('h1', 'h2', 'h3')), 30, what='a stable cluster')
+        assert fleet.watch_start(path, 0.1)
+        time.sleep(0.5)
+        assert run(path, 'h3', 'systemctl stop aerospike').returncode == 0
+        live = 'rack_1=%s:rack_2=%s:roster_' % (node['h1'], node['h2'])  # the roster keeps listing h3
+        _wait(lambda: asinfo(path, 'h1', 'racks:namespace=test')[0].startswith(live), 20, what='h3 to leave')
+        report = fleet.watch_stop(path)
+        assert report['namespaces']['test']['min_copies'] == 1 and report['namespaces']['test']['live'] == ['h1', 'h2']
+        assert report['namespaces']['bar']['replication_factor'] == 2
+    finally:
+        fleet.down(path, purge=True)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -267,6 +268,70 @@ def test_copies_follow_the_settled_placement(tmp_path):
         assert asinfo_sim.sample(cluster.path, migration_seconds=0)[1]['test']['min_copies'] == 2
     finally:
         cluster.close()
+
+
+# ----------------------------------------------------------------------------------------------
+# the watcher (sim/fleet.py watch-start / watch-stop)
+
+FLEET = os.path.join(os.path.dirname(SIM), 'fleet.py')
+
+
+def watch(fleet_dir, action, *extra):
+    proc = subprocess.run([sys.executable, FLEET, action, '--dir', fleet_dir] + list(extra), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=30, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+fleet_sim = load('fleet_for_racks', FLEET)
+
+
+def test_fleet_topology_racks_and_aerospike_conf():
+    assert fleet_sim.rack_map(6, 3) == [1, 1, 2, 2, 3, 3] and fleet_sim.rack_map(5, 3) == [1, 1, 2, 2, 3]
+    plan = fleet_sim.topology(6, ['test', 'bar'], racks=3, replication_factor=3, rack_ids={'bar': [1, 2, 3, 1, 2, 3]})
+    assert plan == {'edition': 'enterprise', 'namespaces': {
+        'test': {'racks': [1, 1, 2, 2, 3, 3], 'replication_factor': 3, 'strong_consistency': False},
+        'bar': {'racks': [1, 2, 3, 1, 2, 3], 'replication_factor': 3, 'strong_consistency': False}}}
+    with open(os.path.join(HOST, 'etc', 'aerospike', 'aerospike.conf')) as handle:
+        conf = fleet_sim.with_namespaces(handle.read(), fleet_sim.namespace_stanzas(plan, 2))
+    module = load('asd_sim_for_fleet', SIM)
+    assert module.config_namespaces(conf) == {'test': {'replication-factor': 3, 'rack-id': 2, 'strong-consistency': False},
+                                              'bar': {'replication-factor': 3, 'rack-id': 3, 'strong-consistency': False}}
+    assert module.config_log_sinks(conf) == [module.CONSOLE] and conf.count('\nnamespace ') == 2
+    assert fleet_sim.parse_rack_ids('bar=1,0,2') == ('bar', [1, 0, 2])
+    for wrong, message in (({'racks': 7}, 'give 1 to 6'), ({'rack_ids': {'foo': [1] * 6}}, 'not a --namespace'),
+                           ({'rack_ids': {'test': [1, 2]}}, '2 rack-ids for 6 hosts'),
+                           ({'racks': 2, 'edition': 'community'}, 'Community Edition refuses')):
+        with pytest.raises(fleet_sim.FleetError, match=message):
+            fleet_sim.topology(6, ['test'], **wrong)
+    assert os.access(FLEET, os.X_OK)
+    assert subprocess.run([FLEET, '--help'], stdout=subprocess.PIPE, check=False).returncode == 0
+
+
+def test_watcher_reports_the_fewest_copies_and_when(tmp_path):
+    fleet_dir = str(tmp_path / 'fleet')
+    cluster = FakeCluster(os.path.join(fleet_dir, 'cluster'), migration_seconds=30)
+    try:
+        racked(cluster, {'test': [1, 1, 2, 2, 3, 3]}, namespaces=('test', 'bar'))
+        watch(fleet_dir, 'watch-start', '--interval', '0.05')
+        pid = int(open(os.path.join(fleet_dir, 'watch.pid')).read())
+        time.sleep(0.3)
+        began = time.time()
+        cluster.stop('h3')
+        cluster.stop('h4')
+        time.sleep(0.3)
+        cluster.node('h3', namespaces=('test', 'bar'), namespace_config={'test': {'rack-id': 2}})
+        cluster.node('h4', namespaces=('test', 'bar'), namespace_config={'test': {'rack-id': 2}})
+        time.sleep(0.3)
+        report = json.loads(watch(fleet_dir, 'watch-stop'))
+        assert not os.path.exists('/proc/%d' % pid) or 'watch' not in open('/proc/%d/cmdline' % pid).read()
+    finally:
+        cluster.close()
+    assert report['min_copies'] == 0 and report['samples'] > 5 and report['interval'] == 0.05
+    other, test = report['namespaces']['bar'], report['namespaces']['test']
+    assert (test['min_copies'], test['replication_factor'], test['live']) == (1, 2, ['h1', 'h2', 'h5', 'h6'])
+    assert began <= test['at'] <= began + 0.6 and test['samples'] == report['samples']
+    assert other['min_copies'] == 0  # every node is rack 0 there: two nodes out can take both copies
 
 
 # ----------------------------------------------------------------------------------------------
