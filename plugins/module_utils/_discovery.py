@@ -20,6 +20,7 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils import _layo
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
     IntegrityError,
+    ShmError,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import (
     BASE,
@@ -76,6 +77,10 @@ def live_members(instance, entries=None):
         if length:
             try:
                 _read_headers(member, _sysv.read_prefix(entry.shmid, length))
+            except ShmError:
+                # No backend to attach with (a library asked for but missing): every segment
+                # would fail the same way, so say that, not that no segment has a name.
+                raise
             except Exception as exc:  # pylint: disable=broad-except
                 # A segment that vanished or cannot be attached has no readable name.
                 member.problem = 'cannot read segment %s: %s' % (key.hex, exc)

@@ -19,6 +19,7 @@ import select
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -199,6 +200,44 @@ def test_backup_then_restore_round_trip(shm, full_set, tmp_path):
     proc = pyasmt('-r', '-p', folder, '-n', 'test')
     assert proc.returncode == 0, proc.stderr
     assert shm.fingerprint() == before
+
+
+@pytest.mark.parametrize('how', ['python3', 'this-python', 'link'])
+def test_bin_pyasmt_is_one_program_however_it_is_started(shm, full_set, tmp_path, how):
+    """python3 bin/pyasmt -b once exited 0 having done nothing (the file was bash and Python at once)."""
+    folder = tmp_path / 'b'
+    env = dict(os.environ)
+    if how == 'link':
+        link = tmp_path / 'asmt'
+        os.symlink(PYASMT, str(link))
+        argv = [str(link)]
+    else:
+        python = shutil.which('python3') if how == 'python3' else sys.executable
+        argv = [python, PYASMT]
+        # Without a virtualenv to switch to, the Python it was started with runs it, with
+        # whichever backend it has (a python3 without sysv_ipc uses ctypes).
+        env['PYASMT_REEXEC'] = '1'
+        if how == 'python3':
+            env.pop('FASTRESTART_SYSV_BACKEND', None)
+    proc = subprocess.run(argv + ['-b', '-p', str(folder), '-n', 'test'], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=60, check=False, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert segment_files(folder) == sorted('%08x.dat' % k for k in full_set.values())
+    proc = subprocess.run(argv + ['-x'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                          timeout=60, check=False, env=env)
+    assert proc.returncode == 1 and 'usage: %s ' % os.path.basename(argv[-1]) in proc.stderr + proc.stdout
+
+
+def test_a_backend_asked_for_but_missing_is_said_not_taken_for_no_names(shm, full_set, tmp_path):
+    python = shutil.which('python3')
+    probe = subprocess.run([python, '-c', 'import sysv_ipc'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    if probe.returncode == 0:
+        pytest.skip('python3 has sysv_ipc')
+    env = dict(os.environ, PYASMT_REEXEC='1', FASTRESTART_SYSV_BACKEND='sysv_ipc')
+    proc = subprocess.run([python, PYASMT, '-b', '-p', str(tmp_path / 'b'), '-n', 'test'], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=60, check=False, env=env)
+    assert_clean_failure(proc)
+    assert 'the Python library sysv_ipc is required' in proc.stderr + proc.stdout
 
 
 def test_compressed_crc_backup_and_crc_restore(shm, full_set, tmp_path):
