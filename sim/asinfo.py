@@ -62,7 +62,7 @@ JOURNAL_SOCKET = '/run/systemd/journal/socket'
 
 # Values must be sent bare on 5.0-7.0; commands must carry their colon there.
 VALUES = ('statistics', 'status', 'build', 'node', 'namespaces', 'services', 'version', 'edition',
-          'peers-clear-std', 'cluster-name')
+          'peers-clear-std', 'cluster-name', 'rack-ids')
 COMMANDS = ('cluster-stable', 'quiesce', 'quiesce-undo', 'recluster', 'latencies', 'racks', 'roster', 'roster-set',
             'get-config', 'set-config')
 # A namespace's settings when the node json has none (asd publishes aerospike.conf's; racks.md 1.3).
@@ -543,6 +543,13 @@ class Server(object):
 
     def val_cluster_name(self):
         return 'null'
+
+    def val_rack_ids(self):
+        """`ns:rack;...` with each namespace's configured rack-id: the shape asadm expects (racks.md 1.3;
+        the server's own format is unconfirmed)."""
+        if not self.enterprise:
+            return self.enterprise_only()
+        return ';'.join('%s:%d' % (ns, self.cluster.configured(self.node_id, ns)['rack-id']) for ns in self.namespaces)
 
     def _others(self):
         return [node_id for node_id in sorted(self.cluster.members) if node_id != self.node_id]

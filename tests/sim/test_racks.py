@@ -64,6 +64,7 @@ def test_racks_lists_live_members_by_rack_per_namespace(cluster):
     assert cluster.asinfo('h1', '-v', 'racks:') == ('ns=test:%s;ns=bar:%s\n' % (test, other), 0)
     assert cluster.asinfo('h4', '-v', 'racks:namespace=bar') == (other + '\n', 0)
     assert cluster.value('h2', 'racks:ns=bar') == 'ns=test:%s;ns=bar:%s' % (test, other)  # other keys are ignored
+    assert cluster.value('h4', 'rack-ids') == 'test:2;bar:1'  # configured, the shape asadm reads
     out, rc = cluster.asinfo('h3', '-l', '-v', 'racks:namespace=test')
     assert (out.splitlines(), rc) == (test.split(':'), 0)
     cluster.stop('h5')
@@ -106,7 +107,7 @@ def test_racks_and_roster_errors_per_version(cluster, build, request_, expected)
 ])
 def test_community_edition_refuses_racks_roster_and_ee_settings(cluster, build, expected):
     cluster.node('h1', build=build, edition='community')
-    for request_ in ('racks:', 'racks:namespace=test', 'roster:', 'roster-set:namespace=test;nodes=A',
+    for request_ in ('racks:', 'racks:namespace=test', 'roster:', 'roster-set:namespace=test;nodes=A', 'rack-ids',
                      'set-config:context=service;migrate-fill-delay=60',
                      'set-config:context=namespace;id=test;rack-id=1'):
         assert cluster.asinfo('h1', '-v', request_) == (expected + '\n', 1), request_
