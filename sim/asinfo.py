@@ -212,8 +212,10 @@ class Cluster(object):
                 self.members[node_id] = info
         if migration_seconds is None:
             migration_seconds = setting('ASD_SIM_MIGRATION_SECONDS')
+        # The fleet's cluster-wide settings: one file every host binds, which the controller can change.
+        self.config = _load_json(os.path.join(cluster_dir, 'config.json'), {}) or {}
         if migration_seconds is None:
-            migration_seconds = (_load_json(os.path.join(cluster_dir, 'config.json'), {}) or {}).get('migration_seconds')
+            migration_seconds = self.config.get('migration_seconds')
         self.migration_seconds = float(DEFAULT_MIGRATION_SECONDS if migration_seconds is None else migration_seconds)
         self.state = {}
 
@@ -369,11 +371,12 @@ class Cluster(object):
 
     def unavailable(self, ns):
         """SC unavailable_partitions: partitions without a live copy, or ASD_SIM_SC_UNAVAILABLE while a node of
-        the roster is away. Until a roster is set, an SC namespace has no partition available."""
+        the roster is away (else config.json "sc_unavailable"). Until a roster is set, an SC namespace has no
+        partition available."""
         roster = [entry.split('@')[0] for entry in (self.state.get('roster') or {}).get(ns) or []]
         if not roster:
             return PARTITIONS
-        forced = setting('ASD_SIM_SC_UNAVAILABLE')
+        forced = setting('ASD_SIM_SC_UNAVAILABLE', self.config.get('sc_unavailable'))
         live = set(node_hex(node_id, info) for node_id, info in self.members.items())
         if forced is not None and any(node not in live for node in roster):
             return int(forced)

@@ -164,6 +164,11 @@ def test_sc_unavailable_partitions_override_while_a_roster_node_is_away(cluster)
     ns = cluster.value('h1', 'namespace/test', ASD_SIM_SC_UNAVAILABLE='17')
     assert (field(ns, 'unavailable_partitions'), field(ns, 'dead_partitions')) == ('17', '0')
     assert cluster.value('h1', 'cluster-stable:', ASD_SIM_SC_UNAVAILABLE='17') == 'ERROR:7:unstable cluster'
+    with open(os.path.join(cluster.path, 'config.json'), 'w') as handle:
+        json.dump({'migration_seconds': 0, 'sc_unavailable': 5}, handle)  # cluster-wide, from the controller
+    assert field(cluster.value('h2', 'namespace/test'), 'unavailable_partitions') == '5'
+    with open(os.path.join(cluster.path, 'config.json'), 'w') as handle:
+        json.dump({'migration_seconds': 0}, handle)
     assert re.match('^[0-9A-F]+$', cluster.value('h1', 'cluster-stable:'))  # a whole rack of RF 2 leaves a copy
 
 
