@@ -25,7 +25,6 @@ import sys
 import threading
 import time
 
-from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._backup import (
     execute_backup,
     plan_backup,
@@ -814,7 +813,7 @@ class Run:
             if plan.operation == 'backup':
                 self.result = execute_backup(plan, progress=progress, verify=opts.crc)
             elif plan.operation == 'restore':
-                self.result = execute_restore(plan, progress=progress)
+                self.result = execute_restore(plan, progress=progress, verify=opts.crc)
             else:
                 self.result = execute_verify(plan, progress=progress)
         except ShmError as exc:
@@ -827,8 +826,6 @@ class Run:
             # Failed before any namespace ran (cannot create the folder, say).
             self.out.error(error.msg)
             return 1
-        if plan.operation == 'restore' and opts.crc:
-            self.recheck_restored()
         if plan.operation == 'verify':
             self.report_verify()
         else:
@@ -845,33 +842,6 @@ class Run:
             return 1
         self.message = self.success_text()
         return 0
-
-    def recheck_restored(self):
-        """-c on restore: read every restored segment again; a mismatch removes the namespace's segments."""
-        plan = self.plan
-        by_name = dict((ns.namespace, ns) for ns in plan.namespaces)
-        for summary in self.result['namespaces']:
-            if summary.get('state') != 'done':
-                continue
-            ns_plan = by_name[summary['namespace']]
-            crcs = segment_crcs(ns_plan.items, plan.codec, plan.threads)
-            bad = [item for item in ns_plan.items if crcs[item.key.key] != item.crc32]
-            summary['crc_checked'] = True
-            if not bad:
-                continue
-            for item in ns_plan.items:
-                try:
-                    _sysv.remove_segment(item.shmid)
-                except (OSError, ShmError):
-                    pass
-            message = ("crc32-check failed for restored segment %s of namespace '%s' (read back 0x%08x, restored "
-                       "0x%08x): every segment of the namespace was removed; check the host's memory and restore "
-                       "again" % (bad[0].key.hex, ns_plan.namespace, crcs[bad[0].key.key], bad[0].crc32))
-            summary.update({'state': 'failed', 'error': message})
-            self.result['changed'] = any(s.get('state') == 'done' for s in self.result['namespaces'])
-            if self.error is None:
-                self.error = {'type': 'IntegrityError', 'message': message, 'facts': {'key': bad[0].key.hex}}
-                self.message = message
 
     def report_results(self):
         plan, out = self.plan, self.out

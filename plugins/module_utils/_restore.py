@@ -432,10 +432,15 @@ def _plan_capacity(plan, entries, meminfo):
                     'free memory on the host first' % (needs.need_bytes, available))
 
 
-def execute_restore(plan, progress=None):
-    """Restore every namespace the plan found ready; each one succeeds or leaves no segment behind."""
+def execute_restore(plan, progress=None, verify=False):
+    """Restore every namespace the plan found ready; each one succeeds or leaves no segment behind.
+
+    verify (ASMT's -c) reads every restored segment back once it is filled and compares its
+    CRC-32 with the one computed while filling it; a mismatch fails the namespace, and like
+    any failure that removes all of its segments.
+    """
     try:
-        return execute_namespaces(plan, lambda ns, engine: _restore_namespace(plan, ns, engine), progress)
+        return execute_namespaces(plan, lambda ns, engine: _restore_namespace(plan, ns, engine, verify), progress)
     finally:
         close_folder(plan)
 
@@ -495,7 +500,7 @@ def _open_files(plan, ns_plan):
     return fds
 
 
-def _restore_namespace(plan, ns_plan, engine):
+def _restore_namespace(plan, ns_plan, engine, verify=False):
     """Create, fill (base last), then set owners; the journal under /run tracks what exists."""
     created = []
     attachments = []
@@ -517,6 +522,8 @@ def _restore_namespace(plan, ns_plan, engine):
         engine.run([job for job in jobs if job.item.key.role != BASE])
         engine.run([job for job in jobs if job.item.key.role == BASE])
         _set_owners(ns_plan, attachments, jobs)
+        if verify:
+            _reread(plan, ns_plan)
     except BaseException:
         for attachment in attachments:
             attachment.detach()
@@ -532,7 +539,21 @@ def _restore_namespace(plan, ns_plan, engine):
             journal.close()
     for attachment in attachments:
         attachment.detach()
-    return {'manifest': ns_plan.manifest_path}
+    summary = {'manifest': ns_plan.manifest_path}
+    if verify:
+        summary['crc_checked'] = True
+    return summary
+
+
+def _reread(plan, ns_plan):
+    """Read the restored segments back; raise IntegrityError on the first CRC-32 that differs."""
+    crcs = segment_crcs(ns_plan.items, plan.codec, plan.threads)
+    bad = [item for item in ns_plan.items if crcs[item.key.key] != item.crc32]
+    if bad:
+        raise IntegrityError("crc32-check failed for restored segment %s of namespace '%s' (read back 0x%08x, restored "
+                             "0x%08x): every segment of the namespace was removed; check the host's memory and restore "
+                             "again" % (bad[0].key.hex, ns_plan.namespace, crcs[bad[0].key.key], bad[0].crc32),
+                             key=bad[0].key.hex)
 
 
 def _set_owners(ns_plan, attachments, jobs):

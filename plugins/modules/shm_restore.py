@@ -47,6 +47,15 @@ options:
         this option.
     type: bool
     default: false
+  verify:
+    description:
+      - Read every restored segment back once it is filled and compare its CRC-32 with the one computed while
+        filling it (ASMT's C(-c)). A mismatch fails the namespace and removes all of its segments.
+      - The files are always checked against the manifest's CRC-32s while they are read; this adds a second
+        read of the memory, as O(fastrestart.aerospike.shm_backup#module:verify) does of the files.
+    type: bool
+    default: false
+    version_added: 0.2.0
 extends_documentation_fragment:
   - fastrestart.aerospike.shm
   - fastrestart.aerospike.shm.action_group
@@ -268,6 +277,7 @@ def main():
             namespaces=dict(type='list', elements='str', required=True),
             path=dict(type='path', required=True),
             remove_unfinished=dict(type='bool', default=False),
+            verify=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
@@ -280,7 +290,8 @@ def main():
                             remove_unfinished=params['remove_unfinished'])
         limits = plan.facts['required_limits']
         diff = restore_diff(plan, entries) if module._diff else None
-    module.exit_plan(plan, execute_restore, time.monotonic() - started, diff=diff, required_limits=limits)
+    module.exit_plan(plan, lambda p: execute_restore(p, verify=params['verify']), time.monotonic() - started, diff=diff,
+                     required_limits=limits)
 
 
 if __name__ == '__main__':

@@ -155,6 +155,30 @@ def test_failure_in_last_stage_leaves_no_base_and_no_segment(shm, tmp_path):
     assert shm_sets.snapshot(str(tmp_path / 'bk')) == files
 
 
+def test_verify_reads_restored_segments_back(shm, tmp_path, monkeypatch):
+    """ASMT's -c after a restore is the core's: a mismatch fails the namespace and removes its segments."""
+    shm.make_set(stages=2, stripes=1)
+    fingerprint = shm.fingerprint()
+    backup(tmp_path / 'bk')
+    shm.remove_all()
+    plan = _restore.plan_restore(str(tmp_path / 'bk'), ['test'])
+    result = _restore.execute_restore(plan, verify=True)
+    assert result['namespaces'][0]['state'] == 'done' and result['namespaces'][0]['crc_checked'] is True
+    assert shm.fingerprint() == fingerprint
+
+    shm.remove_all()
+    real = _restore.segment_crcs
+    monkeypatch.setattr(_restore, 'segment_crcs', lambda items, codec, threads: dict(
+        (key, crc ^ 1) for key, crc in real(items, codec, threads).items()))
+    plan = _restore.plan_restore(str(tmp_path / 'bk'), ['test'])
+    with pytest.raises(IntegrityError) as info:
+        _restore.execute_restore(plan, verify=True)
+    assert "crc32-check failed for restored segment" in info.value.msg
+    assert 'every segment of the namespace was removed' in info.value.msg
+    assert info.value.facts['result']['namespaces'][0]['state'] == 'failed'
+    assert shm_sets.segments() == {}
+
+
 def test_c_asmt_backup_without_manifest_restores(shm, tmp_path):
     """A folder as C ASMT leaves it (spec 14.2/5.6): no manifest, base and meta plain, others .dat.gz."""
     stage = os.urandom(70000)

@@ -174,3 +174,13 @@ def test_refuses_low_kernel_limits_and_returns_what_is_needed(shm, run, backed_u
     failed, restored = run(shm_restore, {'namespaces': ['test'], 'path': path})
     assert not failed, restored['msg']
     assert shm.fingerprint() == fingerprint
+
+
+def test_verify_reads_the_restored_segments_back(shm, run, backed_up):
+    path, fingerprint, keys = backed_up
+
+    failed, result = run(shm_restore, {'namespaces': ['test'], 'path': path, 'verify': True})
+
+    assert not failed, result['msg']
+    assert result['changed'] is True
+    assert shm.fingerprint() == fingerprint
