@@ -1530,72 +1530,86 @@ def _describe_start(start):
     return text
 
 
+def _cmd_create(args, state_dir, out):
+    state = create_instance(state_dir, args.instance, args.namespace, args.size, args.stages,
+                            args.sindex_stages, args.stripes, args.uid, args.gid, args.mode, args.seed,
+                            args.version, args.build, args.stripe_size, args.sindex_stage_size)
+    fp = state['fingerprint']
+    out.write('created instance %d: namespaces %s, %d segments, %d bytes (clean shutdown, detached)\n'
+              % (args.instance, ', '.join(args.namespace), len(fp), sum(v['size'] for v in fp.values())))
+    return 0
+
+
+def _cmd_start(args, state_dir, out):
+    reply = start_instance(state_dir, args.instance, args.cold_rate, args.log, args.foreground,
+                           args.cluster_dir, args.node_id, args.pid_file, args.cold_start)
+    if reply.get('already_running'):
+        out.write('asd instance %d is already running (pid %d)\n' % (args.instance, reply['pid']))
+    elif not reply.get('foreground'):
+        out.write('asd instance %d started (pid %d): %s\n' % (args.instance, reply['pid'],
+                                                              _describe_start(reply['start'])))
+    return 0
+
+
+def _cmd_stop(args, state_dir, out):
+    reply = stop_instance(state_dir, args.instance, args.timeout)
+    if not reply['stopped']:
+        out.write('asd instance %d is not running\n' % args.instance)
+    else:
+        kind = (reply.get('last_stop') or {}).get('kind', 'unknown')
+        out.write('asd instance %d stopped (pid %d): %s\n' % (args.instance, reply['pid'], kind))
+    return 0
+
+
+def _cmd_status(args, state_dir, out):
+    if load_state(state_dir, args.instance, required=False) is None:
+        out.write('asd instance %d is not running (never created in %s)\n' % (args.instance, state_dir))
+        return 3
+    info = instance_status(state_dir, args.instance)
+    if args.json:
+        out.write(json.dumps(info, sort_keys=True) + '\n')
+    else:
+        head = ('asd instance %d is running (pid %d)' % (args.instance, info['pid']) if info['running']
+                else 'asd instance %d is not running' % args.instance)
+        out.write('%s; last start: %s; segments: %d of %d present, %d bytes, %d attached\n'
+                  % (head, _describe_start(info['last_start']), info['segments'], info['expected_segments'],
+                     info['bytes'], info['attached']))
+    return 0 if info['running'] else 3
+
+
+def _cmd_verify(args, state_dir, out):
+    info = verify_instance(state_dir, args.instance)
+    if args.json:
+        out.write(json.dumps(info, sort_keys=True) + '\n')
+    elif info['ok']:
+        out.write('index intact: %d segments, %d bytes\n' % (info['segments'], info['bytes']))
+    else:
+        for problem in info['problems']:
+            out.write('%s\n' % problem)
+        out.write('index differs from %s: %d problem(s)\n' % (info['compared_with'], len(info['problems'])))
+    return 0 if info['ok'] else 1
+
+
+def _cmd_destroy(args, state_dir, out):
+    info = destroy_instance(state_dir, args.instance)
+    out.write('destroyed instance %d: removed %d segments\n' % (args.instance, len(info['removed'])))
+    return 0
+
+
+COMMAND_HANDLERS = {'create': _cmd_create, 'start': _cmd_start, 'stop': _cmd_stop, 'status': _cmd_status,
+                    'verify': _cmd_verify, 'destroy': _cmd_destroy}
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0].startswith('-') and argv[0] not in ('-h', '--help'):
         return aerospike_main(argv)
     args = build_parser().parse_args(argv)
-    state_dir = args.state_dir or default_state_dir()
-    out = sys.stdout
     try:
-        if args.command == 'create':
-            state = create_instance(state_dir, args.instance, args.namespace, args.size, args.stages,
-                                    args.sindex_stages, args.stripes, args.uid, args.gid, args.mode, args.seed,
-                                    args.version, args.build, args.stripe_size, args.sindex_stage_size)
-            fp = state['fingerprint']
-            out.write('created instance %d: namespaces %s, %d segments, %d bytes (clean shutdown, detached)\n'
-                      % (args.instance, ', '.join(args.namespace), len(fp), sum(v['size'] for v in fp.values())))
-            return 0
-        if args.command == 'start':
-            reply = start_instance(state_dir, args.instance, args.cold_rate, args.log, args.foreground,
-                                   args.cluster_dir, args.node_id, args.pid_file, args.cold_start)
-            if reply.get('already_running'):
-                out.write('asd instance %d is already running (pid %d)\n' % (args.instance, reply['pid']))
-            elif not reply.get('foreground'):
-                out.write('asd instance %d started (pid %d): %s\n' % (args.instance, reply['pid'],
-                                                                      _describe_start(reply['start'])))
-            return 0
-        if args.command == 'stop':
-            reply = stop_instance(state_dir, args.instance, args.timeout)
-            if not reply['stopped']:
-                out.write('asd instance %d is not running\n' % args.instance)
-            else:
-                kind = (reply.get('last_stop') or {}).get('kind', 'unknown')
-                out.write('asd instance %d stopped (pid %d): %s\n' % (args.instance, reply['pid'], kind))
-            return 0
-        if args.command == 'status':
-            if load_state(state_dir, args.instance, required=False) is None:
-                out.write('asd instance %d is not running (never created in %s)\n' % (args.instance, state_dir))
-                return 3
-            info = instance_status(state_dir, args.instance)
-            if args.json:
-                out.write(json.dumps(info, sort_keys=True) + '\n')
-            else:
-                head = ('asd instance %d is running (pid %d)' % (args.instance, info['pid']) if info['running']
-                        else 'asd instance %d is not running' % args.instance)
-                out.write('%s; last start: %s; segments: %d of %d present, %d bytes, %d attached\n'
-                          % (head, _describe_start(info['last_start']), info['segments'], info['expected_segments'],
-                             info['bytes'], info['attached']))
-            return 0 if info['running'] else 3
-        if args.command == 'verify':
-            info = verify_instance(state_dir, args.instance)
-            if args.json:
-                out.write(json.dumps(info, sort_keys=True) + '\n')
-            elif info['ok']:
-                out.write('index intact: %d segments, %d bytes\n' % (info['segments'], info['bytes']))
-            else:
-                for problem in info['problems']:
-                    out.write('%s\n' % problem)
-                out.write('index differs from %s: %d problem(s)\n' % (info['compared_with'], len(info['problems'])))
-            return 0 if info['ok'] else 1
-        if args.command == 'destroy':
-            info = destroy_instance(state_dir, args.instance)
-            out.write('destroyed instance %d: removed %d segments\n' % (args.instance, len(info['removed'])))
-            return 0
+        return COMMAND_HANDLERS[args.command](args, args.state_dir or default_state_dir(), sys.stdout)
     except SimError as exc:
         sys.stderr.write('asd_sim: %s\n' % exc)
         return 1
-    return 2
 
 
 if __name__ == '__main__':
