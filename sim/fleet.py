@@ -1032,14 +1032,14 @@ def _kill_leftovers(hosts):
 def down(fleet_dir=DEFAULT_DIR, purge=False, timeout=60):
     """Power every host off cleanly, wait for the supervisors, then SIGKILL recorded pids left."""
     fleet_dir = os.path.abspath(fleet_dir)
+    if _watcher_pid(fleet_dir):
+        watch_stop(fleet_dir)  # it samples DIR/cluster, which --purge removes
     try:
         fleet = load(fleet_dir)
     except FleetError:
         if purge and os.path.isdir(fleet_dir):
             shutil.rmtree(fleet_dir)
         return
-    if _watcher_pid(fleet_dir):
-        watch_stop(fleet_dir)  # it samples DIR/cluster, which --purge removes
     hosts = [host['dir'] for host in fleet['hosts'].values() if os.path.isdir(host['dir'])]
     supervisors = []
     for hdir in hosts:

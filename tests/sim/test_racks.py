@@ -331,6 +331,9 @@ def test_watcher_reports_the_fewest_copies_and_when(tmp_path):
         time.sleep(0.3)
         report = json.loads(watch(fleet_dir, 'watch-stop'))
         assert not os.path.exists('/proc/%d' % pid) or 'watch' not in open('/proc/%d/cmdline' % pid).read()
+        again = int(watch(fleet_dir, 'watch-start').split('pid ')[1].rstrip(')\n'))
+        watch(fleet_dir, 'down', '--purge')  # down stops the fleet's watcher before removing its folder
+        assert not os.path.exists(fleet_dir) and fleet_sim._wait_gone([again], 5)  # pylint: disable=protected-access
     finally:
         cluster.close()
     assert report['min_copies'] == 0 and report['samples'] > 5 and report['interval'] == 0.05
