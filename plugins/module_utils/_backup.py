@@ -18,7 +18,6 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils import _fold
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._common import (
-    check_request,
     close_folder,
     describe_found,
     execute_namespaces,
@@ -43,6 +42,9 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import (
     Item,
     NamespacePlan,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._request import (
+    Request,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._segment_set import (
     backup_sanity_problems,
@@ -79,8 +81,9 @@ def plan_backup(path, namespaces, instance=0, compress=False, threads=None, code
     create_parents plans the missing parents of the folder too (as C ASMT does not: it
     refuses them), so that a first backup under a new root is checked, not refused.
     """
-    namespaces, threads = check_request(namespaces, instance, threads)
-    plan = new_plan('backup', path, instance, threads, codec, compress)
+    request = Request.operation(path, namespaces, instance, threads)
+    namespaces = request.namespaces
+    plan = new_plan('backup', request, codec, compress)
     path = plan.path
     folder_exists = _plan_folder(plan, create_parents)
     volatile = _folder.volatile_filesystem(path)

@@ -30,8 +30,6 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._backup impo
     plan_backup,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._common import (
-    MAX_THREADS,
-    check_namespace,
     interruptible,
     rate,
     segment_crcs,
@@ -49,6 +47,12 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import (
     DONE,
     READY,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._request import (
+    MAX_THREADS,
+    check_instance,
+    check_namespace,
+    check_threads,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._restore import (
     execute_restore,
@@ -631,11 +635,13 @@ class Run:
             self.usage_error("Instance must be from 0..%d (use '-i')." % INSTANCE_MAX,
                              hint="Instance 65535 (ASMT's 'any instance') is not supported: run once per instance.")
             return False
-        if value is None or not 0 <= value <= INSTANCE_MAX:
+        try:
+            return check_instance(value)
+        except UsageError:
+            # The core's rule, in ASMT's words.
             self.usage_error("Instance must be from 0..%d (use '-i')." % INSTANCE_MAX,
                              hint="Got '%s'." % opts.instance)
             return False
-        return value
 
     def threads(self):
         opts = self.opts
@@ -644,11 +650,12 @@ class Run:
         value = parse_number(opts.threads)
         if value == DEFAULT_THREADS:
             return None
-        if value is None or not 1 <= value <= MAX_THREADS:
+        try:
+            return check_threads(value if value is not None else '')
+        except UsageError:
             self.usage_error("Max threads must be in the range 1..%d (use '-t')." % MAX_THREADS,
                              hint="Got '%s'." % opts.threads)
             return False
-        return value
 
     def banner(self):
         opts = self.opts

@@ -23,22 +23,15 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._codec impor
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._engine import (
     Engine,
-    default_threads,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
     ExecutionError,
     Interrupted,
     ShmError,
-    UsageError,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import (
     BASE,
     DATA,
-    INSTANCE_MAX,
-)
-from ansible_collections.fastrestart.aerospike.plugins.module_utils._layout import (
-    NAME_SIZE,
-    encode_name,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import (
     READY,
@@ -50,44 +43,10 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._transfer im
 
 __metaclass__ = type
 
-MAX_THREADS = 1024
 
-
-def check_namespace(name):
-    """Raise UsageError unless name can be an Aerospike namespace name."""
-    if not isinstance(name, str) or not name:
-        raise UsageError('a namespace name must be a non-empty string, got %r' % (name,))
-    if '\0' in name:
-        raise UsageError('namespace name %r contains a NUL byte' % name)
-    if len(encode_name(name)) > NAME_SIZE:
-        raise UsageError("namespace name '%s' is longer than the %d bytes Aerospike stores" % (name, NAME_SIZE))
-
-
-def check_request(namespaces, instance, threads):
-    """Validate the options every operation shares; return (namespaces, threads)."""
-    if isinstance(namespaces, str):
-        namespaces = [namespaces]
-    namespaces = list(namespaces or [])
-    if not namespaces:
-        raise UsageError('name at least one namespace')
-    for name in namespaces:
-        check_namespace(name)
-    duplicates = sorted(set(n for n in namespaces if namespaces.count(n) > 1))
-    if duplicates:
-        raise UsageError('namespace %s is listed more than once' % ', '.join("'%s'" % n for n in duplicates))
-    if not isinstance(instance, int) or isinstance(instance, bool) or not 0 <= instance <= INSTANCE_MAX:
-        raise UsageError('Instance must be from 0..%d, got %r' % (INSTANCE_MAX, instance))
-    if threads is None:
-        threads = default_threads()
-    if not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
-        raise UsageError('Max threads must be in the range 1..%d, got %r' % (MAX_THREADS, threads))
-    return namespaces, threads
-
-
-def new_plan(operation, path, instance, threads, codec, compress=False):
-    if not path:
-        raise UsageError('a folder path is required')
-    return Plan(operation, os.path.abspath(path), instance, threads, get_codec(codec), compress)
+def new_plan(operation, request, codec, compress=False):
+    """The empty plan of a checked Request."""
+    return Plan(operation, request.path, request.instance, request.threads, get_codec(codec), compress)
 
 
 def close_folder(plan):

@@ -42,7 +42,6 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors impo
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import (
     BASE,
     DATA,
-    INSTANCE_MAX,
     TYPE_DATA,
     TYPE_PRIMARY,
     TYPE_SECONDARY,
@@ -52,6 +51,9 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._layout import (
     CLEAN_SHUTDOWN,
     name_matches,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._request import (
+    Request,
 )
 
 __metaclass__ = type
@@ -83,16 +85,6 @@ def kernel_facts(entries=None, meminfo=MEMINFO):
         'mem_available': _sysv.mem_available(meminfo),
     })
     return facts
-
-
-def check_filter(instance, namespaces):
-    """Validate the optional filters; return namespaces as a list (empty: all)."""
-    if instance is not None and (isinstance(instance, bool) or not isinstance(instance, int)
-                                 or not 0 <= instance <= INSTANCE_MAX):
-        raise UsageError('Instance must be from 0..%d, got %r' % (INSTANCE_MAX, instance))
-    if isinstance(namespaces, str):
-        namespaces = [namespaces]
-    return list(namespaces or [])
 
 
 def namespace_members(members, namespace):
@@ -169,7 +161,7 @@ def namespace_facts(instance=None, namespaces=None, entries=None):
     unclaimed lists the Aerospike segments (of the instances looked at) that no base or data
     stripe name ties to a namespace, e.g. stages left behind by a crash.
     """
-    namespaces = check_filter(instance, namespaces)
+    namespaces = Request.facts(instance, namespaces).namespaces
     if entries is None:
         entries = _sysv.list_segments()
     instances = [instance] if instance is not None else instances_in(entries)
@@ -266,7 +258,7 @@ def _asmt_namespaces(path, instance, names, covered, codec):
 
 def backup_facts(path, instance=None, namespaces=None, current_boot_id=None, codec='auto'):
     """What a backup folder holds, from its manifests, markers and file names (contents unread)."""
-    namespaces = check_filter(instance, namespaces)
+    namespaces = Request.facts(instance, namespaces).namespaces
     if current_boot_id is None:
         current_boot_id = _manifest.boot_id()
     path = os.path.abspath(path)
@@ -390,7 +382,7 @@ def boot_restore_facts(state_file):
 def gather(instance=None, namespaces=None, paths=None, entries=None, meminfo=MEMINFO, boot_restore_state=None,
            backup_root=None):
     """Everything shm_info returns: backups describes paths, then backup_root's folders newest first."""
-    namespaces = check_filter(instance, namespaces)
+    namespaces = Request.facts(instance, namespaces).namespaces
     paths = list(paths or [])
     if backup_root:
         paths.extend(backup_folders(backup_root))

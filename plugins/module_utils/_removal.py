@@ -21,27 +21,25 @@ its base proves it unfinished.
 from __future__ import absolute_import, division, print_function
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
-from ansible_collections.fastrestart.aerospike.plugins.module_utils._common import (
-    check_namespace,
-)
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._discovery import (
     live_members,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
     ExecutionError,
-    UsageError,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._info import (
     namespace_members,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import (
     BASE,
-    INSTANCE_MAX,
-    NSID_MAX,
-    NSID_MIN,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import (
     Problem,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._request import (
+    Request,
+    check_instance,
+    check_nsid,
 )
 
 __metaclass__ = type
@@ -107,15 +105,9 @@ class RemovalPlan:
         }
 
 
-def _check_instance(instance):
-    if isinstance(instance, bool) or not isinstance(instance, int) or not 0 <= instance <= INSTANCE_MAX:
-        raise UsageError('Instance must be from 0..%d, got %r' % (INSTANCE_MAX, instance))
-
-
 def plan_removal(namespace, instance=0, entries=None):
     """What removing namespace's segments of instance would do. Changes nothing."""
-    check_namespace(namespace)
-    _check_instance(instance)
+    Request.removal(namespace, instance)
     if entries is None:
         entries = _sysv.list_segments()
     plan = RemovalPlan(namespace, instance)
@@ -134,9 +126,8 @@ def plan_removal(namespace, instance=0, entries=None):
 def plan_unfinished_removal(nsid, instance=0, entries=None):
     """What removing the unfinished set of namespace id nsid would do: every segment of that id
     (primary, secondary, data), only when its base is missing or not yet a base. Changes nothing."""
-    _check_instance(instance)
-    if isinstance(nsid, bool) or not isinstance(nsid, int) or not NSID_MIN <= nsid <= NSID_MAX:
-        raise UsageError('Namespace id must be from %d..%d, got %r' % (NSID_MIN, NSID_MAX, nsid))
+    check_instance(instance)
+    check_nsid(nsid)
     if entries is None:
         entries = _sysv.list_segments()
     plan = RemovalPlan(None, instance, nsid=nsid)

@@ -28,7 +28,6 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._capacity im
     Needs,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._common import (
-    check_request,
     close_folder,
     execute_namespaces,
     new_plan,
@@ -62,6 +61,9 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import
     Item,
     NamespacePlan,
 )
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._request import (
+    Request,
+)
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._segment_set import (
     FILES,
     completeness_problems,
@@ -84,8 +86,9 @@ def plan_restore(path, namespaces, instance=0, threads=None, codec='auto', entri
     remove_unfinished takes over segments that a killed restore of the same set left behind
     without a journal (their base still empty), once they are proved unattached.
     """
-    namespaces, threads = check_request(namespaces, instance, threads)
-    plan = new_plan('restore', path, instance, threads, codec)
+    request = Request.operation(path, namespaces, instance, threads)
+    namespaces = request.namespaces
+    plan = new_plan('restore', request, codec)
     plan.remove_unfinished = remove_unfinished
     path = plan.path
     if entries is None:

@@ -21,8 +21,6 @@ import time
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._common import (
-    check_namespace,
-    check_request,
     close_folder,
     new_plan,
     rate,
@@ -37,16 +35,18 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._engine impo
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
     IntegrityError,
     ShmError,
-    UsageError,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import (
     BASE,
     DATA,
-    INSTANCE_MAX,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import (
     READY,
     NamespacePlan,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._request import (
+    Request,
+    check_namespace,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._restore import (
     open_folder,
@@ -83,13 +83,9 @@ def _scope(path, namespaces, instance, codec):
 
 def plan_verify(path, namespaces=None, instance=None, threads=None, codec='auto'):
     """What a verify would read, and what already shows the backup cannot be restored."""
-    if namespaces:
-        namespaces, threads = check_request(namespaces, 0 if instance is None else instance, threads)
-    else:
-        dummy, threads = check_request(['-'], 0 if instance is None else instance, threads)
-    if instance is not None and not 0 <= instance <= INSTANCE_MAX:
-        raise UsageError('Instance must be from 0..%d' % INSTANCE_MAX)
-    plan = new_plan('verify', path, instance, threads, codec)
+    request = Request.verify(path, namespaces, instance, threads)
+    namespaces = request.namespaces
+    plan = new_plan('verify', request, codec)
     if not os.path.isdir(plan.path):
         plan.refuse('folder', '%s is not a folder: give the backup folder' % plan.path, path=plan.path)
         return plan
@@ -102,6 +98,7 @@ def plan_verify(path, namespaces=None, instance=None, threads=None, codec='auto'
     names, dummy = folder_entries(plan.folder)
     members = {}
     for inst, namespace in pairs:
+        # Names read from the folder obey the same rule as names asked for.
         check_namespace(namespace)
         if inst not in members:
             members[inst] = file_members(plan.folder, inst, plan.codec, names)

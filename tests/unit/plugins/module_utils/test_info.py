@@ -17,6 +17,7 @@ import shm_sets
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _backup
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _info
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._request import Request
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
     UsageError,
 )
@@ -117,7 +118,7 @@ def test_ambiguous_name_is_reported_without_a_base_header(shm):
 @pytest.mark.parametrize('instance, namespaces', [(16, None), (-1, None), (True, None), ('0', None)])
 def test_filters_are_checked(instance, namespaces):
     with pytest.raises(UsageError):
-        _info.check_filter(instance, namespaces)
+        Request.facts(instance, namespaces)
 
 
 def test_backup_facts_complete_then_in_progress(shm, tmp_path):
