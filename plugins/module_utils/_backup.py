@@ -43,6 +43,11 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import
     Item,
     NamespacePlan,
 )
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._refusals import (
+    refuse_attached,
+    refuse_exists,
+    refuse_not_found,
+)
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._request import (
     Request,
 )
@@ -158,8 +163,7 @@ def _plan_namespace(plan, ns_plan, members, names, marker_and_manifest):
         ns_plan.refuse(code, message)
     if found is None:
         if not problems:
-            ns_plan.refuse('not-found', "Did not find any Aerospike database segments, instance %d, namespace '%s'. %s"
-                           % (instance, namespace, describe_found(members, instance)))
+            refuse_not_found(ns_plan, 'segments', known=' ' + describe_found(members, instance))
         return
     ns_plan.namespace_set = found
     ns_plan.nsid = found.nsid
@@ -179,15 +183,8 @@ def _plan_namespace(plan, ns_plan, members, names, marker_and_manifest):
         ns_plan.refuse(code, message)
     if _live_marker(plan, ns_plan, marker_and_manifest.get('marker')):
         return
-    attached = [m for m in set_members if m.nattch]
-    if attached:
-        pids = _sysv.attaching_pids([m.shmid for m in attached])
-        described = ', '.join('%s (%s)' % (m.key.hex, 'pid %s' % ', '.join(str(p) for p in pids[m.shmid])
-                                           if pids[m.shmid] else '%d attached' % m.nattch) for m in attached)
-        all_pids = sorted(set(p for m in attached for p in pids[m.shmid]))
-        ns_plan.refuse('attached', "segments of namespace '%s' are attached: %s. asd (or another process) is using them; "
-                       "stop asd cleanly and back up again" % (namespace, described),
-                       keys=[m.key.key for m in attached], pids=all_pids)
+    refuse_attached(ns_plan, set_members, "segments of namespace '{namespace}' are attached: {described}. asd (or "
+                    "another process) is using them; stop asd cleanly and back up again", namespace=namespace)
     for member in set_members:
         compressed = plan.compress and member.key.compressible
         ns_plan.items.append(Item(member, file_name(member.key.key, compressed), compressed))
@@ -256,9 +253,8 @@ def _plan_existing(plan, ns_plan, names, marker_and_manifest):
         if same_set or key.key in planned:
             clashes.append(name)
     for name in clashes:
-        ns_plan.refuse('exists', "Found existing Aerospike file '%s/%s' with instance %d, namespace '%s' (nsid %d): "
-                       "cannot back up associated segment. Choose a new folder for each backup, or remove the old "
-                       "files." % (path, name, instance, ns_plan.namespace, ns_plan.nsid), path=os.path.join(path, name))
+        refuse_exists(ns_plan, "file '%s/%s'" % (path, name), 'back up associated segment',
+                      ' Choose a new folder for each backup, or remove the old files.', path=os.path.join(path, name))
 
 
 def _plan_against_manifest(plan, ns_plan, manifest_path, names):

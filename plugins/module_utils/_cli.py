@@ -45,7 +45,7 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import
     stage_text,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import (
-    DONE,
+    ALREADY_DONE,
     READY,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._request import (
@@ -736,7 +736,7 @@ class Run:
                 out.info('Failed %s sanity check for instance %d, namespace \'%s\'%s.' % (
                     plan.operation, ns_plan.instance, ns_plan.namespace,
                     '' if ns_plan.nsid is None else ' (nsid %d)' % ns_plan.nsid))
-            elif ns_plan.state == DONE:
+            elif ns_plan.state == ALREADY_DONE:
                 out.info(self.done_text(ns_plan))
 
     def done_text(self, ns_plan):
@@ -793,7 +793,7 @@ class Run:
     def namespace_summary(self, ns_plan):
         return {'namespace': ns_plan.namespace, 'instance': ns_plan.instance, 'nsid': ns_plan.nsid,
                 'state': 'refused' if ns_plan.problems or self.plan.problems else
-                ('unchanged' if ns_plan.state == DONE else 'ready'),
+                ('unchanged' if ns_plan.state == ALREADY_DONE else 'ready'),
                 'bytes': ns_plan.bytes, 'files': len(ns_plan.items)}
 
     def finish_without_run(self):

@@ -25,9 +25,9 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import
 
 __metaclass__ = type
 
-READY = 'ready'        # the run would change something
-DONE = 'done'          # already in the wanted state: nothing to do (changed=false)
-REFUSED = 'refused'    # a problem stops this namespace
+READY = 'ready'                # the run would change something
+ALREADY_DONE = 'already_done'  # already in the wanted state: nothing to do (changed=false)
+REFUSED = 'refused'            # a problem stops this namespace
 
 
 class Problem:
@@ -122,7 +122,7 @@ class NamespacePlan:
     def state(self):
         if self.problems:
             return REFUSED
-        return DONE if self.already_done else READY
+        return ALREADY_DONE if self.already_done else READY
 
     @property
     def bytes(self):
@@ -189,7 +189,7 @@ class Plan:
 
     @property
     def bytes(self):
-        return sum(ns.bytes for ns in self.namespaces if ns.state != DONE)
+        return sum(ns.bytes for ns in self.namespaces if ns.state != ALREADY_DONE)
 
     def message(self):
         """One sentence a person can read about the verdict."""
@@ -199,7 +199,7 @@ class Plan:
             more = len(problems) - 1
             return first if not more else '%s (and %d more problem%s)' % (first, more, 's' if more > 1 else '')
         ready = [ns.namespace for ns in self.namespaces if ns.state == READY]
-        done = [ns.namespace for ns in self.namespaces if ns.state == DONE]
+        done = [ns.namespace for ns in self.namespaces if ns.state == ALREADY_DONE]
         verb = {'backup': 'back up', 'restore': 'restore', 'verify': 'verify'}[self.operation]
         parts = []
         if ready:

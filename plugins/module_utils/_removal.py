@@ -36,6 +36,9 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import (
     Problem,
 )
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._refusals import (
+    refuse_attached,
+)
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._request import (
     Request,
     check_instance,
@@ -144,17 +147,9 @@ def plan_unfinished_removal(nsid, instance=0, entries=None):
 
 
 def _refuse_attached(plan, members):
-    attached = [m for m in members if m.nattch]
-    if not attached:
-        return
-    pids = _sysv.attaching_pids([m.shmid for m in attached])
-    all_pids = sorted(set(p for m in attached for p in pids[m.shmid]))
-    described = ', '.join('%s (%s)' % (m.key.hex, 'pid %s' % ', '.join(str(p) for p in pids[m.shmid])
-                                       if pids[m.shmid] else '%d attached' % m.nattch) for m in attached[:5])
-    plan.refuse('attached', "segments of %s in instance %d are attached: %s%s. asd (or another "
-                "process) is using them; stop asd first, or leave them in place"
-                % (plan.what, plan.instance, described, ' ...' if len(attached) > 5 else ''),
-                keys=[m.key.key for m in attached], pids=all_pids)
+    refuse_attached(plan, members, "segments of {what} in instance {instance} are attached: {described}{more}. asd (or "
+                    "another process) is using them; stop asd first, or leave them in place", limit=5,
+                    what=plan.what, instance=plan.instance)
 
 
 def execute_removal(plan):

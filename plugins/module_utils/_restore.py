@@ -56,10 +56,15 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._layout impo
     parse_base,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import (
-    DONE,
+    ALREADY_DONE,
     READY,
     Item,
     NamespacePlan,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._refusals import (
+    refuse_attached,
+    refuse_exists,
+    refuse_not_found,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._request import (
     Request,
@@ -171,9 +176,8 @@ def plan_namespace(plan, ns_plan, members, entries, marker_and_manifest):
     if found is None:
         if not problems:
             known = sorted(set(m.name for m in members if m.key.role in (BASE, DATA) and m.name))
-            ns_plan.refuse('not-found', "Did not find any Aerospike database segment files, instance %d, namespace '%s' "
-                           "in %s.%s" % (instance, namespace, path, ' Namespaces there: %s.' % ', '.join(
-                               "'%s'" % n for n in known) if known else ''))
+            refuse_not_found(ns_plan, 'segment files', ' in %s' % path, ' Namespaces there: %s.' % ', '.join(
+                "'%s'" % n for n in known) if known else '')
         return
     ns_plan.namespace_set = found
     ns_plan.nsid = found.nsid
@@ -288,15 +292,10 @@ def _plan_existing_segments(plan, ns_plan, entries):
             existing.append((key, entry))
     if not existing:
         return
-    attached = [entry for dummy, entry in existing if entry.nattch]
-    if attached:
-        pids = _sysv.attaching_pids([e.shmid for e in attached])
-        all_pids = sorted(set(p for e in attached for p in pids[e.shmid]))
-        ns_plan.refuse('attached', "segments of namespace '%s' exist and are attached (%s, pids %s): asd is running on "
-                       "them, so there is nothing to restore; stop asd first if you mean to replace them"
-                       % (ns_plan.namespace, ', '.join('0x%08x' % e.key for e in attached[:3]),
-                          ', '.join(str(p) for p in all_pids) or 'unknown'),
-                       keys=[e.key for e in attached], pids=all_pids)
+    if refuse_attached(ns_plan, [entry for dummy, entry in existing],
+                       "segments of namespace '{namespace}' exist and are attached ({keys}, pids {pids}): asd is running "
+                       "on them, so there is nothing to restore; stop asd first if you mean to replace them",
+                       limit=3, namespace=ns_plan.namespace):
         return
     if _equal_to_backup(plan, ns_plan, existing, planned):
         ns_plan.already_done = True
@@ -305,8 +304,6 @@ def _plan_existing_segments(plan, ns_plan, entries):
         return
     newer = _newer_than_backup(plan, ns_plan, existing)
     for key, entry in existing:
-        found = ("Found existing Aerospike %s segment 0x%08x with instance %d, namespace '%s' (nsid %d): cannot restore "
-                 "associated file." % (_KIND[key.type_byte], entry.key, ns_plan.instance, ns_plan.namespace, key.nsid))
         if newer:
             advice = (" These segments are newer than the backup: they hold a valid index made at %s, after the backup "
                       "of %s, so asd has run on them since. Do not remove them to restore this backup: that would bring "
@@ -317,7 +314,8 @@ def _plan_existing_segments(plan, ns_plan, entries):
         else:
             advice = (" If asd is stopped and these segments are stale, remove them (shm_segments state=absent, or "
                       "ipcrm -M 0x%08x) and restore again." % entry.key)
-        ns_plan.refuse('exists', found + advice, keys=[entry.key])
+        refuse_exists(ns_plan, '%s segment 0x%08x' % (_KIND[key.type_byte], entry.key), 'restore associated file', advice,
+                      nsid=key.nsid, keys=[entry.key])
 
 
 def _unfinished(existing):
@@ -417,7 +415,7 @@ def _plan_capacity(plan, entries, meminfo):
     are meant for needs them once the refusal is cleared. Only a plan with something ready
     is checked against the kernel and memory: otherwise nothing would be created anyway.
     """
-    create = [(item.key.key, item.size) for ns in plan.namespaces if ns.state != DONE for item in ns.items]
+    create = [(item.key.key, item.size) for ns in plan.namespaces if ns.state != ALREADY_DONE for item in ns.items]
     needs = Needs(create, entries)
     plan.facts['required_limits'] = needs.limits()
     if not any(ns.state == READY and ns.items for ns in plan.namespaces):

@@ -149,7 +149,7 @@ created_parents:
 plan:
   description:
     - The analysis the run is based on, as the core builds it, per namespace with its state (V(ready),
-      V(done) or V(refused)), its segments and its problems.
+      V(already_done) or V(refused)), its segments and its problems.
   returned: always
   type: dict
   sample:

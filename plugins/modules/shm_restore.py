@@ -120,7 +120,7 @@ path:
   sample: /var/backups/aerospike/shm
 plan:
   description:
-    - The analysis the run is based on, per namespace with its state (V(ready), V(done) or V(refused)), its
+    - The analysis the run is based on, per namespace with its state (V(ready), V(already_done) or V(refused)), its
       segments and problems; its C(facts) hold the kernel limits and memory the analysis checked.
   returned: always
   type: dict

@@ -350,7 +350,7 @@ def test_backup_again_is_unchanged_when_files_equal_segments(shm, tmp_path, comp
     files = shm_sets.snapshot(str(target))
     plan = _backup.plan_backup(str(target), ['test'], compress=compress)
     assert plan.ok and plan.changed is False
-    assert plan.namespaces[0].state == 'done'
+    assert plan.namespaces[0].state == 'already_done'
     result = _backup.execute_backup(plan)
     assert result['changed'] is False and result['namespaces'][0]['state'] == 'unchanged'
     assert shm_sets.snapshot(str(target)) == files

@@ -389,7 +389,7 @@ def test_restore_again_is_unchanged(shm, tmp_path):
     restore(tmp_path / 'bk')
     before = shm.fingerprint()
     plan = _restore.plan_restore(str(tmp_path / 'bk'), ['test'])
-    assert plan.ok and plan.changed is False and plan.namespaces[0].state == 'done'
+    assert plan.ok and plan.changed is False and plan.namespaces[0].state == 'already_done'
     assert 'already restored' in plan.message()
     result = _restore.execute_restore(plan)
     assert result['changed'] is False and result['namespaces'][0]['state'] == 'unchanged'
