@@ -211,16 +211,9 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _asd_conf
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _asd_log
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _asd_unit
-
-
-def _config_text(path):
-    try:
-        with open(path, 'rb') as handle:
-            return to_text(handle.read(), errors='surrogate_or_replace')
-    except (IOError, OSError):
-        return ''
 
 
 def _lines(module, source):
@@ -268,7 +261,7 @@ def main():
     params = module.params
     systemd = os.path.isdir('/run/systemd/system')
     try:
-        source = _asd_log.choose_source(params['source'], params['log_file'], _config_text(params['config_file']),
+        source = _asd_log.choose_source(params['source'], params['log_file'], _asd_conf.read_text(params['config_file']),
                                         systemd=systemd)
     except ValueError as exc:
         module.fail_json(msg=to_text(exc))
