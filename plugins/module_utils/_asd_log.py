@@ -10,8 +10,9 @@
 """asd's own log: where it goes, how the last start went (warm or cold per namespace), and
 whether the last stop was clean.
 
-No info command reports a warm restart: only the log does (the design note asinfo.md, sections
-5 and 6, lists the lines). The log is the systemd journal when aerospike.conf has only a console
+No info command reports a warm restart: only the log does, in the lines the patterns below
+match (a start's banner, each namespace's warm or cold start, the closing line of a clean
+stop). The log is the systemd journal when aerospike.conf has only a console
 sink, as Aerospike packages it, or the file of a `file` sink.
 """
 

@@ -12,7 +12,7 @@
 Aerospike's unit has no Type= and no Restart=: `systemctl stop` sends SIGTERM and, after
 TimeoutSec (600 s, or 15 s in the newer template), SIGKILL. A kill in the middle of the clean
 shutdown leaves the index unclean, which only the unit's Result (`timeout`, `signal`) and the
-missing closing log line reveal (design notes real-hosts.md and asinfo.md, section 6).
+missing closing log line (_asd_log) reveal: the unit's ActiveState alone says "inactive" either way.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -87,7 +87,7 @@ def _crc_text(crc):
 
 
 def segment_table(ns_plan, crc):
-    """ASMT's backup table (spec 9.4) for one namespace's items."""
+    """ASMT's backup table (docs/asmt-format.md §6.3) for one namespace's items."""
     headers = ['key', 'shmid', 'user', 'group', 'mode', 'natt', 'segsz', 'inst', 'nsid', 'name', 'type', 'stage']
     if crc:
         headers.append('crc32')
@@ -103,7 +103,7 @@ def segment_table(ns_plan, crc):
 
 
 def file_table(ns_plan, crc):
-    """ASMT's restore table (spec 9.4): file owner, file mode, file and segment sizes."""
+    """ASMT's restore table (docs/asmt-format.md §6.3): file owner, file mode, file and segment sizes."""
     headers = ['key', 'user', 'group', 'mode', 'filsz', 'segsz', 'inst', 'nsid', 'name', 'type', 'stage']
     if crc:
         headers.append('crc32')

@@ -63,7 +63,7 @@ def live_members(instance, entries=None):
 
     nattch comes from /proc before anything is attached. Only this instance's bases, metas
     and data stripes are attached (read-only, briefly) to read their names and counts:
-    C ASMT attaches every Aerospike segment of every instance (defect 19).
+    C ASMT attaches every Aerospike segment of every instance (docs/asmt-format.md §7, difference 19).
     """
     if entries is None:
         entries = _sysv.list_segments()
@@ -132,7 +132,7 @@ def _file_member(folder, name, key, compressed, codec):
     elif not stat.S_ISREG(st.st_mode):
         member.problem = '%s is not a regular file' % path
     elif compressed and not key.compressible:
-        # C ASMT reads a base or meta only as .dat and misreads a .dat.gz one (defect 15).
+        # C ASMT reads a base or meta only as .dat and misreads a .dat.gz one (docs/asmt-format.md §7, difference 15).
         member.problem = ('%s: a %s is never stored compressed; decompress it to %s.dat (header of 24 bytes removed) '
                           'or back up again' % (path, key.role, name.split('.')[0]))
     elif not compressed and st.st_size == 0:

@@ -35,7 +35,7 @@ COPY_SLICE = 1 << 20
 
 
 def default_threads():
-    """One worker per CPU this process may run on, and never fewer than one (defect 12)."""
+    """One worker per CPU this process may run on, and never fewer than one (docs/asmt-format.md §7, difference 12)."""
     try:
         count = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):

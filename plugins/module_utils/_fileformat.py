@@ -7,7 +7,7 @@
 # The interfaces in this file are meant for use within the fastrestart.aerospike collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
 
-"""ASMT's compressed file format (spec section 5) and the streams inside it.
+"""ASMT's compressed file format (docs/asmt-format.md §4) and the streams inside it.
 
 A .dat.gz file is a 24-byte little-endian header (magic, version 1, segment size, CRC-32)
 followed by one gzip member. We write that member as a series of chunks, each deflated on

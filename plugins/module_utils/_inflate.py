@@ -51,7 +51,7 @@ READ_AHEAD = 16 << 20
 # A whole-file stream reports progress after each step of this many segment bytes.
 STREAM_STEP = 64 << 20
 # A write or read that moves no bytes is retried a few times, then fails (C ASMT loops
-# forever on a 0 return: defect 11).
+# forever on a 0 return: docs/asmt-format.md §7, difference 11).
 ZERO_RETRIES = 3
 
 _local = threading.local()
@@ -237,7 +237,7 @@ def inflate_stream(codec, fd, size, file_size, out_view, address, path, progress
     out_fd, the segment's file, replaces out_view and address when given.
 
     Unlike C ASMT, the stream must end exactly at the segment size with nothing after it, and
-    a gzip trailer must match the CRC of the data (defects 4 and 5). Returns the CRC-32.
+    a gzip trailer must match the CRC of the data (docs/asmt-format.md §7, differences 4 and 5). Returns the CRC-32.
     """
     wrapper = os.pread(fd, 2, _fileformat.HEADER_SIZE)
     source = Source(fd, _fileformat.HEADER_SIZE, file_size, path)

@@ -11,7 +11,7 @@
 
 A key is type byte (31..24), instance (23..20), namespace id (19..12) and sub-key (11..0).
 Classification is deterministic and the same for live segments and for file names: C ASMT
-decodes the two sides differently and loses data stripe 0x001 (defects 1, 16, 23, 24).
+decodes the two sides differently and loses data stripe 0x001 (docs/asmt-format.md §7, differences 1, 16, 23, 24).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -32,9 +32,9 @@ META = 'si-meta'
 SI_STAGE = 'si-stage'
 DATA = 'data-stage'
 
-# ASMT's I/O and manifest order (spec 4.5).
+# ASMT's I/O and manifest order (docs/asmt-format.md §3.3).
 ROLE_ORDER = (BASE, TREEX, PI_STAGE, META, SI_STAGE, DATA)
-# ASMT's verbose tables list the meta before the primary stages (spec 9.4).
+# ASMT's verbose tables list the meta before the primary stages (docs/asmt-format.md §6.3).
 TABLE_ORDER = (BASE, TREEX, META, PI_STAGE, SI_STAGE, DATA)
 
 STAGE_MIN = 0x100

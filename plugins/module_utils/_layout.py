@@ -7,7 +7,7 @@
 # The interfaces in this file are meant for use within the fastrestart.aerospike collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
 
-"""The few fields of Aerospike's segments that ASMT reads (spec 2.2-2.4); the rest is opaque."""
+"""The few fields of Aerospike's segments that ASMT reads (docs/asmt-format.md §2.2-2.4); the rest is opaque."""
 
 from __future__ import absolute_import, division, print_function
 

@@ -190,7 +190,7 @@ def plan_namespace(plan, ns_plan, members, entries, marker_and_manifest):
             ns_plan.refuse('unreadable', member.problem, keys=[member.key.key], path=os.path.join(path, member.file))
     if found.orphan:
         # A base whose name cannot be read may be this namespace's: restoring its stripes alone
-        # would be C ASMT's silent orphan restore of a misread base (defect 15).
+        # would be C ASMT's silent orphan restore of a misread base (docs/asmt-format.md §7, difference 15).
         for member in members:
             if member.key.role == BASE and member.problem:
                 ns_plan.refuse('unreadable', "%s; cannot tell whether it is the base of namespace '%s', so its data "

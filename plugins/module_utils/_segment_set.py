@@ -7,7 +7,7 @@
 # The interfaces in this file are meant for use within the fastrestart.aerospike collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
 
-"""The segment set of one namespace (spec section 2) and its completeness rules.
+"""The segment set of one namespace (docs/asmt-format.md §2) and its completeness rules.
 
 Live segments (backup side) and backup files (restore side) are both described as Members
 and grouped by the same code, so the two sides can never decode a set differently.
@@ -82,7 +82,7 @@ class SegmentSet:
         self.data = []
 
     def members(self):
-        """Base, treex, primary stages, meta, secondary stages, data stripes (spec 4.5)."""
+        """Base, treex, primary stages, meta, secondary stages, data stripes (docs/asmt-format.md §3.3)."""
         out = []
         if self.base is not None:
             out.append(self.base)
@@ -106,7 +106,7 @@ def _first_gap(stages):
         if member.key.sub != expected:
             return expected
         expected += 1
-    # No stage at all is a gap at 0x100 too (spec 2.5 rule 2: at least one stage).
+    # No stage at all is a gap at 0x100 too (docs/asmt-format.md §2.5 rule 2: at least one stage).
     return None if stages else STAGE_MIN
 
 
@@ -114,7 +114,7 @@ def select(members, namespace, instance):
     """Group members into the set of namespace; return (set or None, [(code, message)]).
 
     The base is found by its stored name; treex, stages and meta by the base's nsid; data
-    stripes by their own stored name, whatever their nsid (spec 2.1). With no base of that
+    stripes by their own stored name, whatever their nsid (docs/asmt-format.md §2.1). With no base of that
     name at all, attached or not, the data stripes of that name form an orphan set (2.6).
     """
     problems = []
@@ -146,7 +146,7 @@ def select(members, namespace, instance):
 
 
 def completeness_problems(namespace_set, side):
-    """ASMT's rules 1-3 of spec 2.5, worded for segments or for segment files."""
+    """ASMT's rules 1-3 of docs/asmt-format.md §2.5, worded for segments or for segment files."""
     if namespace_set.orphan:
         return []
     noun = 'segment' if side == SEGMENTS else 'segment file'
@@ -171,7 +171,7 @@ def completeness_problems(namespace_set, side):
 
 
 def backup_sanity_problems(namespace_set):
-    """Rule 4 of spec 2.5: what the base and meta segments must say before a backup."""
+    """Rule 4 of docs/asmt-format.md §2.5: what the base and meta segments must say before a backup."""
     if namespace_set.orphan:
         return []
     problems = []
@@ -202,7 +202,7 @@ def backup_sanity_problems(namespace_set):
 
 
 def restore_sanity_problems(namespace_set, folder):
-    """Rule 5 of spec 2.5: the base file must be readable, of a known version, and agree on stages."""
+    """Rule 5 of docs/asmt-format.md §2.5: the base file must be readable, of a known version, and agree on stages."""
     if namespace_set.orphan:
         return []
     base = namespace_set.base

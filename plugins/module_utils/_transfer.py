@@ -84,7 +84,8 @@ def finalize_file(fd, item, path):
         raise ExecutionError('%s: Unable to set uid or gid for file: error was %d: %s.' % (path, exc.errno, exc.strerror),
                              path=path)
     try:
-        # Only the permission bits: shm_perm.mode can carry SHM_DEST/SHM_LOCKED (defect 17).
+        # Only the permission bits: shm_perm.mode can carry SHM_DEST/SHM_LOCKED
+        # (docs/asmt-format.md §7, difference 17).
         os.fchmod(fd, item.mode & MODE_MASK)
     except OSError as exc:
         raise ExecutionError('%s: Unable to set mode for file: error was %d: %s.' % (path, exc.errno, exc.strerror),

@@ -181,7 +181,7 @@ def gzip_member(data, wbits=31):
 
 
 def asmt_gz(data, magic=ASMT_MAGIC, wbits=31, crc=None, segment_size=None):
-    """A whole .dat.gz file as C ASMT 2.2.1 writes it (spec 5.3)."""
+    """A whole .dat.gz file as C ASMT 2.2.1 writes it (docs/asmt-format.md §4.2)."""
     return asmt_header(len(data) if segment_size is None else segment_size,
                        zlib.crc32(data) if crc is None else crc, magic) + gzip_member(data, wbits)
 

@@ -80,7 +80,7 @@ def full_set(shm):
     return made
 
 
-# -- help and the validation order of spec 10.2 ---------------------------------------------
+# -- help and the checks in the order of docs/asmt-format.md §6.1 ---------------------------------------------
 
 
 def test_help_is_complete_and_exits_0():
@@ -248,7 +248,7 @@ def test_compressed_crc_backup_and_crc_restore(shm, full_set, tmp_path):
     assert 'Performing backup operation with compression and crc32 checking.' in proc.stdout
     assert 'crc32-check passed' in proc.stdout
     names = segment_files(folder)
-    # Base and meta are never compressed (spec 4.2); everything else is with -z.
+    # Base and meta are never compressed (docs/asmt-format.md §3.2); everything else is with -z.
     assert names == sorted('%08x.dat' % k if label in ('base', 'meta') else '%08x.dat.gz' % k
                            for label, k in full_set.items())
     shm.remove_all()
@@ -339,7 +339,7 @@ def test_verbose_tables_deciles_and_totals(shm, full_set, tmp_path):
     assert len(header) == 1
     start = header[0]
     assert lines[start - 1] == ''
-    # Spec 9.4: each column as wide as its longest cell (shmids grow with the namespace's
+    # docs/asmt-format.md §6.3: each column as wide as its longest cell (shmids grow with the namespace's
     # history), every cell padded to that width plus two spaces.
     widths = [len(cell) for cell in lines[start + 1].split('  ') if cell]
     assert lines[start + 1] == ''.join('-' * w + '  ' for w in widths)
@@ -351,7 +351,7 @@ def test_verbose_tables_deciles_and_totals(shm, full_set, tmp_path):
             at += w + 2
         assert len(row) == at and all(c[-2:] == '  ' for c in cells)
     rows = lines[start + 2:start + 10]
-    # Row order of spec 9.4: base, treex, meta, primary stages, secondary stages, data.
+    # Row order of docs/asmt-format.md §6.3: base, treex, meta, primary stages, secondary stages, data.
     assert [row.split()[10] for row in rows] == [
         'pi-base', 'pi-treex', 'si-meta', 'pi-stage', 'pi-stage', 'si-stage', 'data-stage', 'data-stage']
     assert lines[start + 10] == ''
@@ -473,7 +473,7 @@ def test_verify_of_an_asmt_backup_without_manifest(shm, full_set, tmp_path):
     assert 'is not a folder' in proc.stderr
 
 
-# -- namespace list semantics (spec 10.3) --------------------------------------------------------
+# -- namespace list semantics (docs/asmt-format.md §6.2) --------------------------------------------------------
 
 
 def test_one_namespace_failing_does_not_stop_the_others(shm, tmp_path):
@@ -524,7 +524,7 @@ def test_empty_repeated_and_impossible_names(shm, tmp_path):
 
 
 def test_not_found_beside_other_namespaces_exits_1(shm, tmp_path):
-    # ASMT exits 0 here (defect 9); pyasmt fails and names what exists.
+    # ASMT exits 0 here (docs/asmt-format.md §7, difference 9); pyasmt fails and names what exists.
     shm.make_set(instance=0, nsid=1, name='test', stages=1)
     proc = pyasmt('-b', '-v', '-p', tmp_path / 'x', '-n', 'other')
     assert_clean_failure(proc)

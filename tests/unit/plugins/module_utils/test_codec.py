@@ -49,7 +49,7 @@ def test_crc32_is_standard(name):
     for data in (b'', b'a', bytes(4096), SAMPLE):
         assert codec.crc32(data) == zlib.crc32(data)
         assert codec.crc32(memoryview(data)[7:], codec.crc32(data[:7])) == zlib.crc32(data)
-    assert codec.crc32(bytes(4096)) == 0xC71C0011          # spec 5.6
+    assert codec.crc32(bytes(4096)) == 0xC71C0011          # docs/asmt-format.md §4.5
     assert codec.crc32(b'treex-test-vector' * 4) == 0x6ECB25B9
 
 
@@ -89,7 +89,7 @@ def test_crc32_combine_of_zeros_at_large_lengths():
 
 @pytest.mark.parametrize('len2', [(1 << 32) - 1, 1 << 32, (1 << 32) + 4096, 5 << 30, (1 << 40) + 12345, (1 << 62) + 1])
 def test_crc32_combine_beyond_4_gib(len2):
-    # Segments of 4 GiB and more are where C ASMT truncates (spec 5.7): lengths must not wrap.
+    # Segments of 4 GiB and more are where C ASMT truncates (docs/asmt-format.md §4.6): lengths must not wrap.
     crc1, crc2 = zlib.crc32(b'head'), 0x12345678
     ours = _codec.crc32_combine(crc1, crc2, len2)
     if _codec.HAS_ISAL:
@@ -121,7 +121,7 @@ def test_raw_deflate_round_trip_across_codecs(writer, reader):
 
 
 def test_zlib_raw_compressor_is_level_1_memlevel_9():
-    # The parameters of spec 5.3; they make our bytes identical to C ASMT's.
+    # The parameters of docs/asmt-format.md §4.2; they make our bytes identical to C ASMT's.
     compressor = _codec.get_codec('zlib').raw_compressor()
     reference = zlib.compressobj(1, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY)
     assert compressor.compress(SAMPLE) + compressor.flush() == reference.compress(SAMPLE) + reference.flush()
@@ -130,7 +130,7 @@ def test_zlib_raw_compressor_is_level_1_memlevel_9():
 @pytest.mark.parametrize('name', CODECS)
 @pytest.mark.parametrize('wbits', [31, 15], ids=['gzip', 'zlib'])
 def test_auto_decompressor_reads_gzip_and_zlib_wrappers(name, wbits):
-    # C ASMT's reader uses windowBits 47 and so accepts either wrapper (spec 5.4).
+    # C ASMT's reader uses windowBits 47 and so accepts either wrapper (docs/asmt-format.md §4.3).
     wrapped = zlib.compressobj(1, zlib.DEFLATED, wbits)
     stream = wrapped.compress(SAMPLE) + wrapped.flush()
     decompressor = _codec.get_codec(name).decompressor()

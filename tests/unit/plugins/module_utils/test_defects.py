@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, fastrestart.aerospike maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""One test per row of spec 11.2, "Defects present in 2.2.1": the port must not have them.
+"""One test per row of docs/asmt-format.md §7, "Where ASMT 2.2.1 differs": the port must not have them.
 
 Each test is named test_defect_NN_<what C ASMT gets wrong> and asserts what we do instead.
 """

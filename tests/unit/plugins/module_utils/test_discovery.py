@@ -92,7 +92,7 @@ def asmt_gz(data, crc=None):
 
 @pytest.fixture
 def backup(tmp_path):
-    """Spec 14.2's folder for instance 3, 'mini', plus noise."""
+    """The minimal folder C ASMT restores (docs/asmt-format.md §5.2) for instance 3, 'mini', plus noise."""
     folder = tmp_path / 'b'
     folder.mkdir()
     files = {

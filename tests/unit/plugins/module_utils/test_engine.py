@@ -65,7 +65,7 @@ def test_default_threads_follows_affinity_and_is_never_zero():
     (None, 'default'), (0, 'default'), (1, 1), (3, 3), (64, 64), (-2, 1), ('2', 2),
 ])
 def test_thread_count_is_never_zero(requested, expected):
-    # C ASMT starts zero threads when it cannot count CPUs, and reports success (defect 12).
+    # C ASMT starts zero threads when it cannot count CPUs, and reports success (docs/asmt-format.md §7, difference 12).
     engine = _engine.Engine(requested)
     assert engine.threads == (_engine.default_threads() if expected == 'default' else expected)
     assert engine.threads >= 1

@@ -152,7 +152,7 @@ def test_file_truncated_between_plan_and_restore(shm, tmp_path, compress):
 
 
 def test_file_truncated_without_manifest_fails_and_does_not_hang(shm, tmp_path):
-    """C ASMT retries a pread that returns 0 forever (defect 11). With no manifest the size
+    """C ASMT retries a pread that returns 0 forever (docs/asmt-format.md §7, difference 11). With no manifest the size
     check cannot catch a shortened .dat, so the read itself must stop at end of file."""
     made, dummy = made_backup(shm, tmp_path / 'bk', False, stages=2, stage_size=200000)
     for name in os.listdir(str(tmp_path / 'bk')):

@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, fastrestart.aerospike maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""ASMT's .dat.gz format (spec section 5): header, exact bytes, chunked streams, damaged files."""
+"""ASMT's .dat.gz format (docs/asmt-format.md §4): header, exact bytes, chunked streams, damaged files."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -24,7 +24,7 @@ __metaclass__ = type
 
 CODECS = ['zlib', pytest.param('isal', marks=pytest.mark.skipif(not _codec.HAS_ISAL, reason='isal not installed'))]
 
-# Spec 5.6, verified to restore with C ASMT.
+# docs/asmt-format.md §4.5, verified to restore with C ASMT.
 GOLDEN_ZEROS = bytes.fromhex(
     '41 53 4d 54 01 00 00 00 00 10 00 00 00 00 00 00 11 00 1c c7 00 00 00 00'
     '1f 8b 08 00 00 00 00 00 04 03 ed d0 01 0d 00 00 00 c2 a0 f7 4f 6d 0f 07'
@@ -132,7 +132,7 @@ def test_gzip_trailer_keeps_size_modulo_4_gib():
 @pytest.mark.parametrize('data, golden', [(bytes(4096), GOLDEN_ZEROS), (b'treex-test-vector' * 4, GOLDEN_TREEX)],
                          ids=['4096-zeros', 'treex-vector'])
 def test_golden_bytes_with_zlib(data, golden):
-    # With the zlib codec our writer produces C ASMT's file byte for byte (spec 5.6).
+    # With the zlib codec our writer produces C ASMT's file byte for byte (docs/asmt-format.md §4.5).
     produced, dummy = build(_codec.get_codec('zlib'), data)
     assert produced == golden
     assert gzip.decompress(golden[24:]) == data
@@ -247,7 +247,7 @@ def _expect_error(codec, fd, size, file_size, match):
 @pytest.mark.parametrize('name', CODECS)
 @pytest.mark.parametrize('cut', [24, 27, 34, 200, 'middle', -9, -8, -4, -1])
 def test_truncated_stream_fails(open_bytes, name, cut):
-    # C ASMT restores a truncated file with a zero tail and success (defect 4); we refuse.
+    # C ASMT restores a truncated file with a zero tail and success (docs/asmt-format.md §7, difference 4); we refuse.
     codec = _codec.get_codec(name)
     content, dummy = build(codec, SAMPLE, 50000)
     end = len(content) // 2 if cut == 'middle' else cut
@@ -280,7 +280,7 @@ def test_trailing_bytes_fail(open_bytes, name, extra):
 @pytest.mark.parametrize('name', CODECS)
 @pytest.mark.parametrize('offset', [-8, -5, -4, -1], ids=['crc-low', 'crc-high', 'isize-low', 'isize-high'])
 def test_wrong_trailer_fails(open_bytes, name, offset):
-    # zlib and isal check gzip's trailer themselves when the wrapper is gzip (spec 5.4 step 5).
+    # zlib and isal check gzip's trailer themselves when the wrapper is gzip (docs/asmt-format.md §4.3).
     codec = _codec.get_codec(name)
     content = bytearray(build(codec, SAMPLE, 50000)[0])
     content[offset] ^= 0x40
@@ -300,7 +300,7 @@ def test_corrupt_body_fails(open_bytes, name):
 
 @pytest.mark.parametrize('name', CODECS)
 def test_stream_longer_than_the_segment_fails(open_bytes, name):
-    # C would write past the end of the segment (spec 5.4 step 6).
+    # C would write past the end of the segment (docs/asmt-format.md §4.3).
     codec = _codec.get_codec(name)
     content, dummy = build(codec, SAMPLE)
     _expect_error(codec, open_bytes(content), len(SAMPLE) - 1, len(content),
@@ -317,7 +317,7 @@ def test_stream_shorter_than_the_segment_fails(open_bytes, name):
 
 @pytest.mark.parametrize('name', CODECS)
 def test_zlib_body_instead_of_gzip_is_read(open_bytes, name):
-    # C ASMT inflates with windowBits 47 and accepts a zlib wrapper (spec 5.4, 14.3); the CRC we
+    # C ASMT inflates with windowBits 47 and accepts a zlib wrapper (docs/asmt-format.md §4.3); the CRC we
     # return is still CRC-32 of the data, not zlib's Adler-32.
     codec = _codec.get_codec(name)
     content = ff.pack_header(len(SAMPLE), zlib.crc32(SAMPLE)) + zlib.compress(SAMPLE, 1)
@@ -337,7 +337,7 @@ def test_zlib_body_with_wrong_adler_fails(open_bytes, name):
 @pytest.mark.parametrize('name', CODECS)
 @pytest.mark.parametrize('header_crc', [0, 0xDEADBEEF])
 def test_header_crc_field_is_not_used_by_the_stream_reader(open_bytes, name, header_crc):
-    # C ASMT never reads it (spec 5.2, 14.3 "header crc field zeroed"): the gzip trailer decides.
+    # C ASMT never reads it (docs/asmt-format.md §4.1): the gzip trailer decides.
     codec = _codec.get_codec(name)
     content, dummy = build(codec, SAMPLE)
     content = ff.pack_header(len(SAMPLE), header_crc) + content[24:]

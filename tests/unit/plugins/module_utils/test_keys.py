@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, fastrestart.aerospike maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Key layout and file names (spec sections 1 and 4.1, 6.2)."""
+"""Key layout and file names (docs/asmt-format.md §1, §3.1, §5.1)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,7 +14,7 @@ __metaclass__ = type
 
 AE, A2, AD = _keys.TYPE_PRIMARY, _keys.TYPE_SECONDARY, _keys.TYPE_DATA
 
-# Spec 1.4, row by row: (inst, nsid) -> the keys of every column.
+# docs/asmt-format.md §1.4, and more, row by row: (inst, nsid) -> the keys of every column.
 WORKED_EXAMPLES = [
     (0, 1, ['ae001000', 'ae001001', 'ae001100', 'ae001101', 'ae0018ff', 'a2001000', 'a2001100', 'a20018ff',
             'ad001000', 'ad001001', 'ad00107f']),
@@ -51,7 +51,7 @@ def test_worked_examples_encode_and_decode(instance, nsid, expected):
     # 0xA2: no treex; C ASMT leaves 0x001 untyped and takes 0x002..0x0FF for a meta.
     (0xA2001000, _keys.META), (0xA2001001, None), (0xA2001002, None), (0xA2001100, _keys.SI_STAGE),
     (0xA20018FF, _keys.SI_STAGE), (0xA2001900, None),
-    # 0xAD: every sub-key is a stripe, including 0x001 which C ASMT loses (defect 1).
+    # 0xAD: every sub-key is a stripe, including 0x001 which C ASMT loses (docs/asmt-format.md §7, difference 1).
     (0xAD001000, _keys.DATA), (0xAD001001, _keys.DATA), (0xAD001100, _keys.DATA), (0xAD0018FF, _keys.DATA),
     (0xAD001FFF, _keys.DATA),
     # nsid must be 1..32.
@@ -69,7 +69,7 @@ def test_classification_is_deterministic(key, role):
 
 
 @pytest.mark.parametrize('signed, unsigned', [
-    (-1375727616, 0xAE001000),   # as /proc/sysvipc/shm prints ae001000 (spec 1.4 note)
+    (-1375727616, 0xAE001000),   # as /proc/sysvipc/shm prints ae001000 (docs/asmt-format.md §1.4)
     (-1392504832, 0xAD001000),
     (-1577054208, 0xA2001000),
 ])
@@ -98,7 +98,7 @@ def test_stage_and_compressible(role, sub, stage, compressible):
 
 
 def test_order_is_asmt_io_order():
-    # Spec 4.5: base, treex, primary stages, meta, secondary stages, data stripes by key.
+    # docs/asmt-format.md §3.3: base, treex, primary stages, meta, secondary stages, data stripes by key.
     keys = [0xAD302001, 0xA2302101, 0xAE302101, 0xAD305000, 0xA2302000, 0xAE302000, 0xA2302100, 0xAE302100,
             0xAE302001]
     ordered = sorted((_keys.decode(k) for k in keys), key=lambda info: info.order)
@@ -119,7 +119,7 @@ def test_file_name(key, compressed, name):
 @pytest.mark.parametrize('name, key, compressed', [
     ('ae001000.dat', 0xAE001000, False),
     ('ae001100.dat.gz', 0xAE001100, True),
-    ('AE001000.dat', 0xAE001000, False),      # upper case counts, as in C ASMT (spec 4.6)
+    ('AE001000.dat', 0xAE001000, False),      # upper case counts, as in C ASMT (docs/asmt-format.md §3.4)
     ('Ad30500A.dat.gz', 0xAD30500A, True),
     ('ad305001.dat', 0xAD305001, False),
 ])

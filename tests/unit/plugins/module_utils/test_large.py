@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, fastrestart.aerospike maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A compressed round trip of a stage over 4 GiB (spec 5.7, defects 2, 3 and 25).
+"""A compressed round trip of a stage over 4 GiB (docs/asmt-format.md §4.6, differences 2 and 3).
 
 C ASMT compresses only S mod 2**32 bytes of such a segment and its CRCs cover as much. The
 file is checked here with plain zlib, independently of the code under test: header size and

@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, fastrestart.aerospike maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The fields of base, meta and data segments that ASMT reads (spec 2.2-2.4)."""
+"""The fields of base, meta and data segments that ASMT reads (docs/asmt-format.md §2.2-2.4)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -25,7 +25,7 @@ def test_offsets_match_the_spec():
 
 
 def test_parse_base_of_the_minimal_vector():
-    # Spec 14.1: version 12, clean shutdown, name "mini", one primary stage.
+    # The minimal set C ASMT backs up: version 12, clean shutdown, name "mini", one primary stage.
     header = _layout.parse_base(shm_sets.base_bytes('mini', 1, size=2156))
     assert header == _layout.BaseHeader(version=12, shutdown=1, name='mini', n_arenas=1)
 

@@ -80,7 +80,7 @@ def test_round_trip_equal_contents_owner_and_mode(shm, tmp_path, compress, shape
 
 
 def test_orphan_data_only_set_round_trip(shm, tmp_path):
-    """Spec 2.6: after an unclean shutdown the server may keep only its data stripes."""
+    """docs/asmt-format.md §2.6: after an unclean shutdown the server may keep only its data stripes."""
     made = shm.make_set(stages=1, stripes=3, data_nsid=4)
     for label in ('base', 'treex', 'pi-0x100'):
         shm.remove(made[label])
@@ -180,7 +180,7 @@ def test_verify_reads_restored_segments_back(shm, tmp_path, monkeypatch):
 
 
 def test_c_asmt_backup_without_manifest_restores(shm, tmp_path):
-    """A folder as C ASMT leaves it (spec 14.2/5.6): no manifest, base and meta plain, others .dat.gz."""
+    """A folder as C ASMT leaves it (docs/asmt-format.md §5.2): no manifest, base and meta plain, others .dat.gz."""
     stage = os.urandom(70000)
     stripe = bytearray(os.urandom(50000))
     stripe[12:44] = shm_sets.data_bytes('c-made')[12:44]

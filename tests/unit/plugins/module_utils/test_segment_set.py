@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, fastrestart.aerospike maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Grouping members into a namespace's set, and ASMT's completeness and sanity rules (spec 2.5, 2.6)."""
+"""Grouping members into a namespace's set, and ASMT's completeness and sanity rules (docs/asmt-format.md §2.5, §2.6)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -28,7 +28,7 @@ def member(key, content=None, size=None, **extra):
 
 
 def vector(**changes):
-    """Spec 14.1's minimal set (instance 3, nsid 2, 'mini'), as {key: Member}; changes replace or drop members."""
+    """The minimal set C ASMT backs up (instance 3, nsid 2, 'mini'), as {key: Member}; changes replace or drop members."""
     members = {
         0xAE302000: member(0xAE302000, shm_sets.base_bytes('mini', 1)),
         0xAE302001: member(0xAE302001, b'T'),
@@ -107,7 +107,7 @@ def test_unnamed_and_short_stripes_never_match():
 
 
 def test_attached_base_still_defines_the_set():
-    # C ASMT drops an attached base and backs up its stripes alone as "orphans" (spec 2.6).
+    # C ASMT drops an attached base and backs up its stripes alone as "orphans" (docs/asmt-format.md §2.6).
     members = vector()
     members[0xAE302000].nattch = 1
     found, dummy = select(members)
@@ -148,7 +148,7 @@ def test_names_that_cannot_be_stored_never_match(namespace):
     assert found.base is members[0]
 
 
-# Spec 14.3 (backup) and 6.3 (restore): the exact messages.
+# The exact messages of C ASMT, for a backup and for a restore.
 COMPLETENESS = [
     ('treex removed', dict(xae302001=None), 'Missing treex segment for %s.' % WHAT,
      'Missing treex segment file for %s.' % WHAT),
@@ -174,7 +174,7 @@ def test_completeness_messages(changes, segment_message, file_message):
 
 
 def test_duplicate_files_trip_the_rules():
-    # ae302001.dat next to ae302001.dat.gz, a2302000.dat next to a2302000.dat.gz (spec 6.2 rule 8)
+    # ae302001.dat next to ae302001.dat.gz, a2302000.dat next to a2302000.dat.gz (docs/asmt-format.md §5.1 rule 8)
     members = list(vector().values()) + [member(0xAE302001, b'T', compressed=True),
                                          member(0xA2302000, shm_sets.meta_bytes(1), compressed=True)]
     found, dummy = select(members)
@@ -236,7 +236,7 @@ RESTORE_SANITY = [
     ('version 13', dict(xae302000=member(0xAE302000, shm_sets.base_bytes('mini', 1, version=13), file='ae302000.dat')),
      [('invalid-base', "Invalid version number in base segment file '/b/ae302000.dat': expecting version in range 10 "
                        "to 12, found version 13.")]),
-    # restore checks neither the shutdown status nor the meta's count (spec 2.5 rule 5)
+    # restore checks neither the shutdown status nor the meta's count (docs/asmt-format.md §2.5 rule 5)
     ('shutdown 0', dict(xae302000=member(0xAE302000, shm_sets.base_bytes('mini', 1, shutdown=0))), []),
     ('meta n_arenas 3', dict(xa2302000=member(0xA2302000, shm_sets.meta_bytes(3))), []),
 ]

@@ -2,10 +2,11 @@
 # Copyright: (c) 2026, fastrestart.aerospike maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The test vectors of spec section 14 (and the exact files of 5.6), each with our outcome.
+"""Test vectors: sets and folders that C ASMT 2.2.1 accepts or refuses, and the exact compressed
+files of docs/asmt-format.md §4.5, each with our outcome.
 
-Where C ASMT 2.2.1 is wrong (spec 11.2) the port is stricter; those rows assert our behaviour
-and say so.
+Where C ASMT 2.2.1 is wrong (docs/asmt-format.md §7) the port is stricter; those rows assert
+our behaviour and say so.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -38,7 +39,7 @@ def hexbytes(text):
     return bytes(bytearray(int(x, 16) for x in text.split()))
 
 
-# Spec 5.6: files C ASMT wrote and restored.
+# docs/asmt-format.md §4.5: files C ASMT wrote and restored.
 ZEROS_4096_FILE = hexbytes("""
 41 53 4d 54 01 00 00 00 00 10 00 00 00 00 00 00 11 00 1c c7 00 00 00 00
 1f 8b 08 00 00 00 00 00 04 03 ed d0 01 0d 00 00 00 c2 a0 f7 4f 6d 0f 07
@@ -55,7 +56,7 @@ def mini_base(version=12, shutdown=1, n_arenas=1, size=2156):
 
 
 def make_mini(shm, meta=True, data=True, skip=(), base=None, meta_content=None, extra=()):
-    """Spec 14.1: the minimal set C ASMT accepts, instance 3, nsid 2, name 'mini'."""
+    """The minimal set C ASMT accepts for a backup: instance 3, nsid 2, name 'mini'."""
     segments = [(BASE, base if base is not None else mini_base()), (TREEX, b'\0'), (STAGE, b'\0')]
     if meta:
         segments += [(META, meta_content if meta_content is not None else shm_sets.meta_bytes(1)), (SSTAGE, b'\0')]
@@ -68,7 +69,7 @@ def make_mini(shm, meta=True, data=True, skip=(), base=None, meta_content=None, 
 
 
 def mini_files(compress=True, base=None, **overrides):
-    """Spec 14.2: the minimal backup folder C ASMT accepts for restore."""
+    """The minimal backup folder C ASMT accepts for a restore (docs/asmt-format.md §5.2)."""
     files = {
         'ae302000.dat': base if base is not None else mini_base(),
         'ae302001.dat.gz' if compress else 'ae302001.dat': shm_sets.asmt_gz(b'T') if compress else b'T',
@@ -102,7 +103,7 @@ def text(plan):
     return ' | '.join(p.message for p in plan.all_problems())
 
 
-# ---- 14.1 -------------------------------------------------------------------------------
+# ---- the minimal set ----------------------------------------------------------------------
 
 @pytest.mark.parametrize('compress', [False, True], ids=['plain', 'compressed'])
 def test_14_1_minimal_set_backs_up(shm, tmp_path, compress):
@@ -121,7 +122,7 @@ def test_14_1_minimal_set_backs_up(shm, tmp_path, compress):
         if compress and name.endswith('.gz'):
             dummy, data, dummy = shm_sets.inflate_asmt_gz(blob)
             assert len(data) == size
-            # 14.1: the C-written ae302100.dat.gz was byte-identical to the 5.3 writer's.
+            # The C-written ae302100.dat.gz was byte-identical to our writer's (docs/asmt-format.md §4.2).
             assert blob == shm_sets.asmt_gz(data)
         else:
             assert len(blob) == size
@@ -135,7 +136,7 @@ def stripe(name='test', size=100000):
 
 
 def test_14_1_scaled_up_set_round_trips_with_stripe_001(shm, tmp_path):
-    """Instance 14, nsid 31, 'test': the verified larger run, including stripe 0x001 (defect 1)."""
+    """Instance 14, nsid 31, 'test': the verified larger run, including stripe 0x001 (docs/asmt-format.md §7, difference 1)."""
     base = bytearray(shm_sets.base_bytes('test', 2, size=4096))
     contents = {
         key(PRIMARY, 14, 31, 0): bytes(base),
@@ -163,7 +164,7 @@ def test_14_1_scaled_up_set_round_trips_with_stripe_001(shm, tmp_path):
     assert shm.fingerprint() == before
 
 
-# ---- 5.6 exact files --------------------------------------------------------------------
+# ---- exact files (docs/asmt-format.md §4.5) -----------------------------------------------
 
 def test_5_6_vectors_are_what_our_zlib_writer_produces(shm, tmp_path):
     shm.create(BASE, 2156, mini_base())
@@ -190,7 +191,7 @@ def test_5_6_vectors_restore(shm, tmp_path, codec):
     assert zlib.crc32(shm.read(STAGE)) == 0xc71c0011
 
 
-# ---- 14.2 -------------------------------------------------------------------------------
+# ---- the minimal folder ---------------------------------------------------------------------
 
 @pytest.mark.parametrize('compress', [True, False], ids=['dat.gz', 'dat'])
 def test_14_2_minimal_folder_restores(shm, tmp_path, compress):
@@ -207,7 +208,7 @@ def test_14_2_minimal_folder_restores(shm, tmp_path, compress):
     assert (shm.read(TREEX), shm.read(STAGE), shm.read(SSTAGE)) == (b'T', b'P', b'S')
 
 
-# ---- 14.3 backup rows -------------------------------------------------------------------
+# ---- edge cases of a backup ----------------------------------------------------------------
 
 BACKUP_ROWS = [
     ('version-9', dict(base=mini_base(version=9)), 'invalid-base',
@@ -291,7 +292,7 @@ def test_14_3_other_instance_finds_nothing(shm, tmp_path):
     assert "Did not find any Aerospike database segments, instance 4, namespace 'mini'." in text(plan)
 
 
-# ---- 14.3 restore rows ------------------------------------------------------------------
+# ---- edge cases of a restore ---------------------------------------------------------------
 
 def test_14_3_restore_existing_primary_stage(shm, tmp_path):
     folder = shm_sets.write_files(str(tmp_path / 'c'), mini_files())
