@@ -262,60 +262,15 @@ def backup_facts(path, instance=None, namespaces=None, current_boot_id=None, cod
     if current_boot_id is None:
         current_boot_id = _manifest.boot_id()
     path = os.path.abspath(path)
-    volatile = _folder.volatile_filesystem(path)
-    fact = {
-        'path': path,
-        'exists': os.path.isdir(path),
-        'state': MISSING,
-        'namespaces': [],
-        'bytes': 0,
-        'boot_id': None,
-        'time': None,
-        'same_boot': None,
-        'free_bytes': _folder.free_bytes(path),
-        'filesystem': _existing_filesystem(path),
-        'volatile': bool(volatile),
-    }
+    fact = _folder_fact(path)
     if not fact['exists']:
         if os.path.lexists(path):
             fact['state'] = INVALID
             fact['error'] = '%s exists and is not a folder' % path
         return fact
-    found = _manifest.find(path)
-    names = folder_entries(path)[0]
-    listed = []
-    covered = set()
-    for (inst, name), kinds in sorted(found.items()):
-        if 'manifest' in kinds:
-            try:
-                document = _manifest.load(kinds['manifest'])
-            except IntegrityError as exc:
-                entry = _marker_namespace(inst, name, kinds.get('marker'))
-                entry.update({'state': INVALID, 'manifest': kinds['manifest'], 'error': exc.msg})
-                listed.append(entry)
-                continue
-            covered.update(f['file'] for f in document['files'])
-            entry = _manifest_namespace(document)
-            if 'marker' in kinds:
-                entry['state'] = IN_PROGRESS
-                entry['marker'] = kinds['marker']
-            listed.append(entry)
-        else:
-            listed.append(_marker_namespace(inst, name, kinds['marker']))
-    listed.extend(_asmt_namespaces(path, instance, names, covered, get_codec(codec)))
-    listed = [n for n in listed if (instance is None or n['instance'] == instance)
+    listed = [n for n in _folder_namespaces(path, instance, codec) if (instance is None or n['instance'] == instance)
               and (not namespaces or n['namespace'] in namespaces)]
-    states = set(n['state'] for n in listed)
-    if IN_PROGRESS in states:
-        fact['state'] = IN_PROGRESS
-    elif INVALID in states:
-        fact['state'] = INVALID
-    elif COMPLETE in states:
-        fact['state'] = COMPLETE
-    elif ASMT in states:
-        fact['state'] = ASMT
-    else:
-        fact['state'] = EMPTY
+    fact['state'] = _folder_state(set(n['state'] for n in listed))
     newest = max((n for n in listed if n['state'] == COMPLETE), key=lambda n: n['epoch'] or 0, default=None)
     if newest is not None:
         fact['boot_id'] = newest['boot_id']
@@ -327,6 +282,56 @@ def backup_facts(path, instance=None, namespaces=None, current_boot_id=None, cod
     fact['namespaces'] = listed
     fact['bytes'] = sum(n['bytes'] for n in listed)
     return fact
+
+
+def _folder_fact(path):
+    """A folder's description before its contents are read: missing until shown otherwise."""
+    return {
+        'path': path,
+        'exists': os.path.isdir(path),
+        'state': MISSING,
+        'namespaces': [],
+        'bytes': 0,
+        'boot_id': None,
+        'time': None,
+        'same_boot': None,
+        'free_bytes': _folder.free_bytes(path),
+        'filesystem': _existing_filesystem(path),
+        'volatile': bool(_folder.volatile_filesystem(path)),
+    }
+
+
+def _folder_namespaces(path, instance, codec):
+    """Every backup in the folder: by manifest or marker, then the files no manifest covers."""
+    listed = []
+    covered = set()
+    for (inst, name), kinds in sorted(_manifest.find(path).items()):
+        if 'manifest' not in kinds:
+            listed.append(_marker_namespace(inst, name, kinds['marker']))
+            continue
+        try:
+            document = _manifest.load(kinds['manifest'])
+        except IntegrityError as exc:
+            entry = _marker_namespace(inst, name, kinds.get('marker'))
+            entry.update({'state': INVALID, 'manifest': kinds['manifest'], 'error': exc.msg})
+            listed.append(entry)
+            continue
+        covered.update(f['file'] for f in document['files'])
+        entry = _manifest_namespace(document)
+        if 'marker' in kinds:
+            entry['state'] = IN_PROGRESS
+            entry['marker'] = kinds['marker']
+        listed.append(entry)
+    names = folder_entries(path)[0]
+    return listed + _asmt_namespaces(path, instance, names, covered, get_codec(codec))
+
+
+def _folder_state(states):
+    """The folder's state: its most telling namespace's (an unfinished backup first)."""
+    for state in (IN_PROGRESS, INVALID, COMPLETE, ASMT):
+        if state in states:
+            return state
+    return EMPTY
 
 
 def _existing_filesystem(path):

@@ -158,18 +158,8 @@ def marker_problem(plan, ns_plan, marker):
 def plan_namespace(plan, ns_plan, members, entries, marker_and_manifest):
     """Plan one namespace from the files; entries (live segments) None skips the shared-memory checks."""
     namespace, instance, path = ns_plan.namespace, ns_plan.instance, plan.path
-    marker = marker_and_manifest.get('marker')
-    if marker:
-        marker_problem(plan, ns_plan, marker)
+    if not _plan_manifest(plan, ns_plan, marker_and_manifest):
         return
-    manifest_path = marker_and_manifest.get('manifest')
-    if manifest_path:
-        try:
-            ns_plan.manifest = _manifest.load(manifest_path, plan.folder)
-            ns_plan.manifest_path = manifest_path
-        except IntegrityError as exc:
-            ns_plan.refuse('manifest', exc.msg, path=manifest_path)
-            return
     found, problems = select(members, namespace, instance)
     for code, message in problems:
         ns_plan.refuse(code, message)
@@ -185,22 +175,7 @@ def plan_namespace(plan, ns_plan, members, entries, marker_and_manifest):
     if found.base is not None:
         ns_plan.base = found.base.base
     set_members = found.members()
-    for member in set_members:
-        if member.problem:
-            ns_plan.refuse('unreadable', member.problem, keys=[member.key.key], path=os.path.join(path, member.file))
-    if found.orphan:
-        # A base whose name cannot be read may be this namespace's: restoring its stripes alone
-        # would be C ASMT's silent orphan restore of a misread base (docs/asmt-format.md §7, difference 15).
-        for member in members:
-            if member.key.role == BASE and member.problem:
-                ns_plan.refuse('unreadable', "%s; cannot tell whether it is the base of namespace '%s', so its data "
-                               "stripes are not restored alone" % (member.problem, namespace), keys=[member.key.key],
-                               path=os.path.join(path, member.file))
-    _plan_unknown_stripes(ns_plan, members, path)
-    keys = [m.key.key for m in set_members]
-    for key in sorted(set(k for k in keys if keys.count(k) > 1)):
-        ns_plan.refuse('duplicate', 'segment 0x%08x is in %s twice, as .dat and as .dat.gz: remove the one that is not '
-                       'from the backup' % (key, path), keys=[key])
+    _plan_unreadable(plan, ns_plan, members, set_members)
     if ns_plan.problems:
         return
     for code, message in completeness_problems(found, FILES) + restore_sanity_problems(found, path):
@@ -217,6 +192,44 @@ def plan_namespace(plan, ns_plan, members, entries, marker_and_manifest):
                                 "checked against their gzip trailers, uncompressed ones cannot be checked" % namespace)
     if entries is not None and not ns_plan.problems:
         _plan_existing_segments(plan, ns_plan, entries)
+
+
+def _plan_manifest(plan, ns_plan, marker_and_manifest):
+    """Load the namespace's manifest, if it has one; False when an unfinished backup or a bad manifest refuses it."""
+    marker = marker_and_manifest.get('marker')
+    if marker:
+        marker_problem(plan, ns_plan, marker)
+        return False
+    manifest_path = marker_and_manifest.get('manifest')
+    if manifest_path:
+        try:
+            ns_plan.manifest = _manifest.load(manifest_path, plan.folder)
+            ns_plan.manifest_path = manifest_path
+        except IntegrityError as exc:
+            ns_plan.refuse('manifest', exc.msg, path=manifest_path)
+            return False
+    return True
+
+
+def _plan_unreadable(plan, ns_plan, members, set_members):
+    """Refuse files that cannot be read, or that might belong to the set; and a key present twice."""
+    path = plan.path
+    for member in set_members:
+        if member.problem:
+            ns_plan.refuse('unreadable', member.problem, keys=[member.key.key], path=os.path.join(path, member.file))
+    if ns_plan.orphan:
+        # A base whose name cannot be read may be this namespace's: restoring its stripes alone
+        # would be C ASMT's silent orphan restore of a misread base (docs/asmt-format.md §7, difference 15).
+        for member in members:
+            if member.key.role == BASE and member.problem:
+                ns_plan.refuse('unreadable', "%s; cannot tell whether it is the base of namespace '%s', so its data "
+                               "stripes are not restored alone" % (member.problem, ns_plan.namespace),
+                               keys=[member.key.key], path=os.path.join(path, member.file))
+    _plan_unknown_stripes(ns_plan, members, path)
+    keys = [m.key.key for m in set_members]
+    for key in sorted(set(k for k in keys if keys.count(k) > 1)):
+        ns_plan.refuse('duplicate', 'segment 0x%08x is in %s twice, as .dat and as .dat.gz: remove the one that is not '
+                       'from the backup' % (key, path), keys=[key])
 
 
 def _plan_unknown_stripes(ns_plan, members, path):
