@@ -60,7 +60,7 @@ def test_item_to_dict():
 
 
 @pytest.mark.parametrize('problems, done, state', [
-    ((), False, _plan.READY), ((), True, _plan.DONE), (('incomplete',), False, _plan.REFUSED),
+    ((), False, _plan.READY), ((), True, _plan.ALREADY_DONE), (('incomplete',), False, _plan.REFUSED),
     (('incomplete',), True, _plan.REFUSED),
 ])
 def test_namespace_state(problems, done, state):
