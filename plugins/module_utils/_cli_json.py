@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 import json
 
-from ansible_collections.fastrestart.aerospike.plugins.module_utils._common import (
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._result import (
     rate,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._version import (

@@ -37,6 +37,14 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import
     READY,
     Plan,
 )
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._result import (
+    DONE,
+    FAILED,
+    REFUSED,
+    UNCHANGED,
+    Result,
+    rate,
+)
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._transfer import (
     SegmentHasher,
 )
@@ -118,11 +126,6 @@ def interruptible():
             signal.signal(number, old)
 
 
-def rate(nbytes, seconds):
-    """GB/s (10**9 bytes per second), the unit storage is rated in."""
-    return round(nbytes / seconds / 1e9, 3) if seconds > 0 else None
-
-
 def execute_namespaces(plan, run_one, progress=None):
     """Run run_one(ns_plan, engine) for each ready namespace; collect results and failures.
 
@@ -130,55 +133,48 @@ def execute_namespaces(plan, run_one, progress=None):
     ASMT, and the first failure is raised at the end with every result attached.
     """
     engine = Engine(plan.threads, progress)
-    results = []
+    result = Result(plan, instance=plan.instance, codec=plan.codec.name, threads=engine.threads)
     failures = []
-    started = time.monotonic()
     for ns_plan in plan.namespaces:
-        summary = {'namespace': ns_plan.namespace, 'instance': ns_plan.instance, 'nsid': ns_plan.nsid,
-                   'bytes': ns_plan.bytes}
-        results.append(summary)
+        summary = result.add(ns_plan, nsid=ns_plan.nsid)
         if plan.problems or ns_plan.state != READY:
-            summary['state'] = 'unchanged' if not plan.problems and ns_plan.already_done else 'refused'
+            summary['state'] = UNCHANGED if not plan.problems and ns_plan.already_done else REFUSED
             summary['manifest'] = ns_plan.manifest_path
             summary['segments'] = [item.to_dict() for item in ns_plan.items]
             continue
-        begin = time.monotonic()
-        try:
-            summary.update(run_one(ns_plan, engine) or {})
-            summary['state'] = 'done'
-        except ShmError as exc:
-            summary.update({'state': 'failed', 'error': exc.msg})
-            failures.append(exc)
-        except (OSError, IOError) as exc:
-            error = ExecutionError("namespace '%s': %s; everything this run created for it was removed"
-                                   % (ns_plan.namespace, exc))
-            summary.update({'state': 'failed', 'error': error.msg})
-            failures.append(error)
-        except KeyboardInterrupt:
-            error = Interrupted("Interrupted by a signal during namespace '%s': what this run created for it was "
-                                "removed; namespaces completed before are kept. Run the same command again to finish"
-                                % ns_plan.namespace)
-            summary.update({'state': 'failed', 'error': error.msg})
-            failures.append(error)
-            break
-        summary['seconds'] = round(time.monotonic() - begin, 3)
-        summary['gb_per_s'] = rate(ns_plan.bytes, summary['seconds'])
-        summary['segments'] = [item.to_dict() for item in ns_plan.items]
-    seconds = time.monotonic() - started
-    moved = sum(r['bytes'] for r in results if r.get('state') == 'done')
-    result = {
-        'operation': plan.operation,
-        'path': plan.path,
-        'instance': plan.instance,
-        'codec': plan.codec.name,
-        'threads': engine.threads,
-        'changed': any(r.get('state') == 'done' for r in results),
-        'namespaces': results,
-        'bytes': moved,
-        'seconds': round(seconds, 3),
-        'gb_per_s': rate(moved, seconds),
-    }
+        failure = _run_namespace(ns_plan, run_one, engine, summary)
+        if failure is not None:
+            failures.append(failure)
+            if isinstance(failure, Interrupted):
+                break
+    document = result.to_dict()
     if failures:
         first = failures[-1] if isinstance(failures[-1], Interrupted) else failures[0]
-        raise type(first)(first.msg, result=result, **first.facts)
-    return result
+        raise type(first)(first.msg, result=document, **first.facts)
+    return document
+
+
+def _run_namespace(ns_plan, run_one, engine, summary):
+    """Run one namespace into its summary; return the error it failed with (after its clean-up), or None."""
+    begin = time.monotonic()
+    error = None
+    try:
+        summary.update(run_one(ns_plan, engine) or {})
+        summary['state'] = DONE
+    except ShmError as exc:
+        error = exc
+    except (OSError, IOError) as exc:
+        error = ExecutionError("namespace '%s': %s; everything this run created for it was removed"
+                               % (ns_plan.namespace, exc))
+    except KeyboardInterrupt:
+        error = Interrupted("Interrupted by a signal during namespace '%s': what this run created for it was "
+                            "removed; namespaces completed before are kept. Run the same command again to finish"
+                            % ns_plan.namespace)
+    if error is not None:
+        summary.update({'state': FAILED, 'error': error.msg})
+        if isinstance(error, Interrupted):
+            return error
+    summary['seconds'] = round(time.monotonic() - begin, 3)
+    summary['gb_per_s'] = rate(ns_plan.bytes, summary['seconds'])
+    summary['segments'] = [item.to_dict() for item in ns_plan.items]
+    return error

@@ -16,14 +16,12 @@ accepts; then every file is read in full (compressed ones inflated) and its CRC 
 from __future__ import absolute_import, division, print_function
 
 import os
-import time
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._common import (
     close_folder,
     new_plan,
-    rate,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._discovery import (
     file_members,
@@ -51,6 +49,13 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._request imp
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._restore import (
     open_folder,
     plan_namespace,
+)
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._result import (
+    DAMAGED,
+    DRIFT,
+    REFUSED,
+    VERIFIED,
+    Result,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._transfer import (
     reader,
@@ -118,15 +123,12 @@ def execute_verify(plan, progress=None):
     IntegrityError with the result attached when any file is damaged.
     """
     engine = Engine(plan.threads, progress)
-    results = []
+    result = Result(plan)
     damaged = []
-    started = time.monotonic()
     for ns_plan in plan.namespaces:
-        summary = {'namespace': ns_plan.namespace, 'instance': ns_plan.instance, 'bytes': ns_plan.bytes,
-                   'manifest': ns_plan.manifest_path, 'warnings': list(ns_plan.warnings)}
-        results.append(summary)
+        summary = result.add(ns_plan, manifest=ns_plan.manifest_path, warnings=list(ns_plan.warnings))
         if plan.problems or ns_plan.state != READY:
-            summary.update({'state': 'refused', 'problems': [p.to_dict() for p in ns_plan.problems]})
+            summary.update({'state': REFUSED, 'problems': [p.to_dict() for p in ns_plan.problems]})
             continue
         files = []
         for item in ns_plan.items:
@@ -136,12 +138,9 @@ def execute_verify(plan, progress=None):
             files.append(verdict)
         summary['files'] = files
         bad = [f for f in files if not f['ok']]
-        summary['state'] = 'verified' if not bad else 'drift' if all(f.get('drift') for f in bad) else 'damaged'
+        summary['state'] = VERIFIED if not bad else DRIFT if all(f.get('drift') for f in bad) else DAMAGED
     close_folder(plan)
-    seconds = time.monotonic() - started
-    checked = sum(r['bytes'] for r in results if r.get('state') in ('verified', 'damaged', 'drift'))
-    result = {'operation': 'verify', 'path': plan.path, 'changed': False, 'namespaces': results,
-              'bytes': checked, 'seconds': round(seconds, 3), 'gb_per_s': rate(checked, seconds)}
+    result = result.to_dict(counted=(VERIFIED, DAMAGED, DRIFT))
     if damaged:
         raise IntegrityError(damaged[0] if len(damaged) == 1 else '%s (and %d more damaged files)'
                              % (damaged[0], len(damaged) - 1), result=result)
