@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, fastrestart.aerospike maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Fleet demo: a rolling kernel-patch reboot of a 3-node Aerospike cluster with warm restarts.
+"""Fleet demo: a rolling kernel-patch reboot, a rack at a time, of a 4-node Aerospike cluster with warm restarts.
 
 Boots real Debian 12 hosts (sim/fleet.py: systemd-nspawn with systemd, journald and sshd, the
 hosts' own python3 without sysv_ipc, asd as aerospike.service, real reboots that wipe shared
@@ -10,7 +10,7 @@ memory), runs playbooks/rolling_reboot.yml against them exactly as an operator w
 host how long each step took next to what a cold start of the same index would have cost, and
 the first host's journal of its cycle, then tears the fleet down. Exits with the playbook's status.
 
-    scripts/run-demo [--hosts 3] [--size 256M] [--base-port 2431] [--keep]
+    scripts/run-demo [--hosts 4] [--racks 2] [--size 256M] [--base-port 2431] [--keep]
 """
 
 from __future__ import absolute_import, division, print_function
@@ -92,7 +92,8 @@ def journal_excerpt(fleet_dir, host):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--hosts', type=int, default=3)
+    parser.add_argument('--hosts', type=int, default=4)
+    parser.add_argument('--racks', type=int, default=2, help='racks the hosts are split into, default %(default)s')
     parser.add_argument('--size', default='256M', help='primary index per host (K/M/G), default %(default)s')
     parser.add_argument('--base-port', type=int, default=2431, help='SSH port of h1; the others follow')
     parser.add_argument('--keep', action='store_true', help='leave the fleet running (stop: sim/fleet.py down)')
@@ -108,13 +109,15 @@ def main(argv=None):
                ANSIBLE_PIPELINING='true', ANSIBLE_HOST_KEY_CHECKING='false', ANSIBLE_NOCOLOR='1')
     rc = 1
     try:
-        print('Booting %d Debian 12 hosts (systemd-nspawn) with a %s index each (%s) ...' % (args.hosts, args.size, fleet_dir))
+        print('Booting %d Debian 12 hosts (systemd-nspawn) in %d racks with a %s index each (%s) ...'
+              % (args.hosts, args.racks, args.size, fleet_dir))
         started = time.time()
         up = fleet('up', fleet_dir, '--hosts', str(args.hosts), '--base-port', str(args.base_port),
-                   '--namespace', 'test', '--size', str(size_bytes(args.size)))
+                   '--namespace', 'test', '--size', str(size_bytes(args.size)), '--racks', str(args.racks))
         if up.returncode:
             return up.returncode
-        print('Fleet up in %.0f s. Rolling reboot, one host at a time (log: %s) ...' % (time.time() - started, log_file))
+        print('Fleet up in %.0f s. Rolling reboot, a rack at a time where the cluster allows (log: %s) ...'
+              % (time.time() - started, log_file))
         playbook = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
         started = time.time()
         with open(log_file, 'w') as log:
@@ -126,8 +129,9 @@ def main(argv=None):
         print('Roll %s in %.0f s.\n' % ('finished' if rc == 0 else 'FAILED (rc %d)' % rc, time.time() - started))
         if os.path.exists(report_file):
             with open(report_file) as handle:
-                reports = json.load(handle)['reports']
-            print(table(reports, cold_rate))
+                document = json.load(handle)
+            print('\n'.join(line for line in document['plan'] if not line.startswith('Gate')) + '\n')
+            print(table(document['reports'], cold_rate))
             print('\nEvery step in seconds as measured by the playbook (Ansible and SSH included). Cold start instead:')
             print('the index size at the simulator\'s rebuild rate (%d MiB/s), and for a real server the index\'s'
                   % (cold_rate // 1048576))

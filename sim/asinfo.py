@@ -941,6 +941,10 @@ def main(argv=None, out=None):
                          % (os.environ.get('ASD_SIM_SYSCONFIG') or SYSCONFIG))
         return 1
     name, port, tls_name = _seed(args.host, args.port)
+    # The hosts share one address, so a node is reached by its name, as `asinfo -h <node>` reaches
+    # any node of a real cluster: the name of a node of this cluster folder means that node.
+    if name != node_id and os.path.exists(os.path.join(cluster_dir, 'nodes', name + '.json')):
+        node_id = name
     requests = [args.value] if args.value is not None else ['node', 'statistics', 'features', 'cluster-name',
                                                             'edition', 'version', 'build', 'services']
     replies = []

@@ -901,7 +901,9 @@ def watch_stop(fleet_dir, timeout=30):
 def _inventory_text(fleet_dir, fleet):
     lines = ['# Written by sim/fleet.py; every host is a Debian 12 container on 127.0.0.1.', '[aerospike]']
     for name in _host_order(fleet['hosts']):
-        lines.append('%s ansible_host=127.0.0.1 ansible_port=%d' % (name, fleet['hosts'][name]['port']))
+        # Every host is 127.0.0.1; the simulated asinfo reaches a node by its name (asinfo -h h2).
+        lines.append('%s ansible_host=127.0.0.1 ansible_port=%d rolling_reboot_node_address=%s'
+                     % (name, fleet['hosts'][name]['port'], name))
     lines += [
         '',
         '[aerospike:vars]',

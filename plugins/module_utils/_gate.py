@@ -17,6 +17,7 @@ out. The cluster key must then be the same on every node, which the caller compa
 
 from __future__ import absolute_import, division, print_function
 
+import concurrent.futures
 import time
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _asinfo
@@ -26,6 +27,8 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils import _rack
 __metaclass__ = type
 
 GATES = ('before', 'quiesced', 'survivors', 'after')
+# Nodes asked at once: enough to overlap asinfo's round trips, few enough for a busy host.
+MAX_ASKING = 8
 DESCRIPTIONS = {
     'before': 'before a batch, on every node: cluster-stable at the full size (one cluster key, migrations done), '
               'replication-factor and effective_replication_factor at least 2, nodes_quiesced 0, racks: as planned, '
@@ -100,7 +103,7 @@ def problems(gate, facts, stable_reply=None, size=0, racks=None, batch_size=0, m
 def look(asinfo, gate, namespaces=None, size=0):
     """(facts, cluster-stable reply) of this node now; the reply only where the gate needs it."""
     try:
-        facts = _node_facts.gather(asinfo, namespaces)
+        facts = _node_facts.gather(asinfo, namespaces, lean=True)
     except _asinfo.AsinfoError:
         # asd went away between two questions: a look at a node that does not answer.
         return dict(running=False, namespaces={}), None
@@ -113,16 +116,60 @@ def look(asinfo, gate, namespaces=None, size=0):
     return facts, reply
 
 
-def wait(asinfo, gate, timeout, interval=2.0, clock=time.time, sleep=time.sleep, **expect):
-    """(facts, stable reply, problems, seconds waited): polls until the gate holds or ``timeout`` passes."""
+def _look_one(asinfo, gate, expect):
+    facts, reply = look(asinfo, gate, expect.get('namespaces'), expect.get('size', 0))
+    return facts, reply, problems(gate, facts, reply, expect.get('size', 0), expect.get('racks'),
+                                  expect.get('batch_size', 0), expect.get('member', False))
+
+
+def _look_all(asinfos, gate, expect):
+    """{name: (facts, stable reply, problems)} of every node now, asked side by side (each waits on asinfo)."""
+    names = sorted(asinfos)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(MAX_ASKING, len(names) or 1)) as pool:
+        looks = pool.map(lambda name: _look_one(asinfos[name], gate, expect), names)
+        return dict(zip(names, looks))
+
+
+def _disagreement(gate, seen):
+    """One cluster key on every node, or the problem that names each node's."""
+    keys = dict((name, reply) for name, (_facts, reply, _found) in seen.items())
+    if gate not in ('before', 'after') or len(set(keys.values())) <= 1:
+        return []
+    return ['the nodes disagree on the cluster key (%s): the cluster is changing'
+            % ', '.join('%s %s' % pair for pair in sorted(keys.items()))]
+
+
+def _principal(seen):
+    hexes = set(facts.get('cluster_principal') for facts, _reply, _found in seen.values()) - set([None])
+    for name, (facts, _reply, _found) in sorted(seen.items()):
+        if len(hexes) == 1 and facts.get('node') in hexes:
+            return name
+    return None
+
+
+def _verdict(gate, seen, expect):
+    found = ['%s: %s' % (name, text) for name, (_facts, _reply, texts) in sorted(seen.items()) for text in texts]
+    found = found or _disagreement(gate, seen)
+    # Once the nodes left have seen the batch go, their availability is final: no waiting it out.
+    settled = gate == 'survivors' and all(facts.get('cluster_size') == expect.get('size', 0)
+                                          for facts, _reply, _found in seen.values())
+    return found, settled
+
+
+def wait(asinfos, gate, timeout, interval=2.0, clock=time.time, sleep=time.sleep, **expect):
+    """Polls every node of ``asinfos`` ({name: Asinfo}) until the gate holds on all of them or ``timeout`` passes.
+
+    Returns {'problems': [...], 'nodes': {name: {'problems', 'cluster_key'}}, 'cluster_key', 'principal', 'waited'}.
+    """
     start = clock()
     while True:
-        facts, reply = look(asinfo, gate, expect.get('namespaces'), expect.get('size', 0))
-        found = problems(gate, facts, reply, expect.get('size', 0), expect.get('racks'), expect.get('batch_size', 0),
-                         expect.get('member', False))
+        seen = _look_all(asinfos, gate, expect)
+        found, settled = _verdict(gate, seen, expect)
         waited = clock() - start
-        # Once the nodes left have seen the batch go, their availability is final: no waiting it out.
-        settled = gate == 'survivors' and facts.get('cluster_size') == expect.get('size', 0)
         if not found or settled or waited >= timeout:
-            return facts, reply, found, round(waited, 2)
+            keys = set(reply for _facts, reply, _found in seen.values())
+            return dict(problems=found, waited=round(waited, 2), principal=_principal(seen),
+                        cluster_key=keys.pop() if len(keys) == 1 else None,
+                        nodes=dict((name, dict(problems=texts, cluster_key=reply))
+                                   for name, (_facts, reply, texts) in seen.items()))
         sleep(interval)

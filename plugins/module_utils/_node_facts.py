@@ -79,24 +79,37 @@ def _read_racks(asinfo):
         return None, str(exc)
 
 
-def gather(asinfo, namespaces=None, config_text=''):
-    """This node's facts (a dict that travels as JSON); ``running`` false when asd does not answer."""
-    facts = dict(running=False, node=None, edition=None, enterprise=None, build=None, cluster_size=None,
-                 cluster_key=None, migrate_partitions_remaining=None, migrate_fill_delay=None, namespaces={}, racks=None,
-                 racks_error=None, configured_racks=configured_racks(config_text))
-    if not asinfo.running():
-        return facts
-    edition = asinfo.ask('edition')
+def _describe(asinfo, facts, namespaces):
     stats = _asinfo.pairs(asinfo.ask('statistics'))
     names = list(namespaces or [ns for ns in asinfo.ask('namespaces').split(';') if ns])
-    facts.update(running=True, node=asinfo.ask('node').upper(), edition=edition,
-                 enterprise='enterprise' in edition.lower(), build=asinfo.ask('build'),
+    facts.update(running=True, node=asinfo.ask('node').upper(),
                  cluster_size=to_int(stats.get('cluster_size')), cluster_key=stats.get('cluster_key'),
+                 cluster_principal=(stats.get('cluster_principal') or '').upper() or None,
                  migrate_partitions_remaining=to_int(stats.get('migrate_partitions_remaining')),
                  namespaces=dict((ns, namespace_facts(asinfo.ask('namespace/' + ns))) for ns in names))
+
+
+def gather(asinfo, namespaces=None, config_text='', lean=False):
+    """This node's facts (a dict that travels as JSON); ``running`` false when asd does not answer.
+
+    ``lean`` leaves out what a gate does not look at (edition, build, migrate-fill-delay), and
+    asks ``racks:`` without asking the edition: a gate runs on a cluster already planned as EE.
+    """
+    facts = dict(running=False, node=None, edition=None, enterprise=None, build=None, cluster_size=None,
+                 cluster_key=None, cluster_principal=None, migrate_partitions_remaining=None, migrate_fill_delay=None,
+                 namespaces={}, racks=None, racks_error=None, configured_racks=configured_racks(config_text))
+    if not asinfo.running():
+        return facts
+    _describe(asinfo, facts, namespaces)
+    if lean:
+        facts['racks'], facts['racks_error'] = _read_racks(asinfo)
+        return facts
+    edition = asinfo.ask('edition')
+    facts.update(edition=edition, enterprise='enterprise' in edition.lower(), build=asinfo.ask('build'))
     if facts['enterprise']:
         facts['racks'], facts['racks_error'] = _read_racks(asinfo)
-        facts['migrate_fill_delay'] = to_int(_asinfo.pairs(asinfo.ask('get-config:context=service')).get('migrate-fill-delay'))
+        service = _asinfo.pairs(asinfo.ask('get-config:context=service'))
+        facts['migrate_fill_delay'] = to_int(service.get('migrate-fill-delay'))
     else:
         facts['racks_error'] = 'Community Edition has no racks (rack-id is enterprise-only)'
     return facts

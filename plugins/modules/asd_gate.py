@@ -23,7 +23,8 @@ description:
     C(dead_partitions) 0.
   - V(after) the batch is back, asd answers, C(cluster_size) and C(cluster-stable) at O(cluster_size) with
     migrations done, C(racks:) equal to O(racks), C(nodes_quiesced) 0.
-  - The caller compares RV(cluster_key) across nodes, which must be one key on all of them.
+  - With O(nodes), every node listed is checked from this host (C(asinfo -h <address>)), and the gate holds only
+    when it holds on all of them with one cluster key for V(before) and V(after); otherwise the local asd alone.
   - Reads only; changes nothing.
 version_added: 0.3.0
 author:
@@ -34,6 +35,11 @@ options:
     type: str
     required: true
     choices: [before, quiesced, survivors, after]
+  nodes:
+    description:
+      - The nodes to check, by name, each with the address that C(asinfo -h) reaches it at. Empty checks the local asd.
+    type: dict
+    default: {}
   namespaces:
     description:
       - Namespaces to check. Empty checks every namespace asd names.
@@ -49,7 +55,7 @@ options:
     type: int
     default: 0
   member:
-    description: Whether this node is one of the batch (V(quiesced)).
+    description: Whether the nodes checked are the batch's own (V(quiesced)).
     type: bool
     default: false
   racks:
@@ -103,9 +109,19 @@ problems:
   type: list
   elements: str
 cluster_key:
-  description: What C(cluster-stable) answered (the cluster key) at the last look, for V(before) and V(after).
+  description: >-
+    What C(cluster-stable) answered (the cluster key) at the last look, for V(before) and V(after), when all nodes
+    agree; null otherwise.
   returned: always
   type: str
+principal:
+  description: The node that all checked nodes name as their principal, when it is one of them; else null.
+  returned: always
+  type: str
+nodes:
+  description: Per node checked, its C(problems) and C(cluster_key) at the last look.
+  returned: always
+  type: dict
 waited:
   description: Seconds waited.
   returned: always
@@ -132,6 +148,7 @@ def main():
         argument_spec=dict(
             gate=dict(type='str', required=True, choices=list(_gate.GATES)),
             asinfo=dict(type='list', elements='str', default=['asinfo']),
+            nodes=dict(type='dict', default={}),
             namespaces=dict(type='list', elements='str', default=[]),
             cluster_size=dict(type='int', default=0),
             batch_size=dict(type='int', default=0),
@@ -144,14 +161,18 @@ def main():
     )
     params = module.params
     gate = params['gate']
-    facts, reply, found, waited = _gate.wait(
-        _asinfo.Asinfo(params['asinfo']), gate, 0 if module.check_mode else params['timeout'], params['interval'],
-        namespaces=params['namespaces'], size=params['cluster_size'], racks=params['racks'] or None,
-        batch_size=params['batch_size'], member=params['member'])
-    result = dict(changed=False, ok=not found, problems=found, cluster_key=reply, waited=waited)
-    if found and not module.check_mode:
+    if params['nodes']:
+        asinfos = dict((name, _asinfo.Asinfo(params['asinfo'] + ['-h', str(address)]))
+                       for name, address in params['nodes'].items())
+    else:
+        asinfos = {'this node': _asinfo.Asinfo(params['asinfo'])}
+    seen = _gate.wait(asinfos, gate, 0 if module.check_mode else params['timeout'], params['interval'],
+                      namespaces=params['namespaces'], size=params['cluster_size'], racks=params['racks'] or None,
+                      batch_size=params['batch_size'], member=params['member'])
+    result = dict(changed=False, ok=not seen['problems'], **seen)
+    if seen['problems'] and not module.check_mode:
         module.fail_json(msg='The %s gate did not hold within %d s: %s. %s' % (
-            gate, params['timeout'], '; '.join(found), _WHAT_NEXT[gate]), **result)
+            gate, params['timeout'], '; '.join(seen['problems']), _WHAT_NEXT[gate]), **result)
     module.exit_json(**result)
 
 

@@ -11,12 +11,14 @@ asd processes hold them, so nodes start and stop in microseconds.
 from __future__ import absolute_import, division, print_function
 
 import sys
+import threading
 
 import pytest
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _asinfo
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _gate
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _node_facts
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _recluster
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _roll_plan
 
 from .fake_cluster import ASINFO, FakeCluster
@@ -24,6 +26,8 @@ from .fake_cluster import ASINFO, FakeCluster
 __metaclass__ = type
 
 HOSTS = ('h1', 'h2', 'h3', 'h4', 'h5', 'h6')
+# The in-process asinfo swaps os.environ for its run; the gates ask nodes from several threads.
+ONE_AT_A_TIME = threading.Lock()
 CONFIG = 'namespace test {\n  rack-id 2\n}\n'
 
 
@@ -45,7 +49,8 @@ def start(cluster, racks, namespaces=('test', 'bar'), rf=2, **extra):
 def asinfo(cluster, host):
     """asinfo on `host`: the simulator's asinfo, run in this process with that host's settings (fast)."""
     def runner(argv, _timeout):
-        out, rc = cluster.asinfo(host, *argv[1:])
+        with ONE_AT_A_TIME:
+            out, rc = cluster.asinfo(host, *argv[1:])
         return rc, out, ''
     return _asinfo.Asinfo(['asinfo'], runner=runner)
 
@@ -104,27 +109,53 @@ def test_fallbacks_against_the_simulator(cluster, racks, edition, reason):
     assert plan.mode == 'node' and reason in plan.reason
 
 
+def gate(cluster, hosts, name, **expect):
+    """The gate's problems on `hosts`, checked once, from h1's asinfo with -h (as the role checks every node)."""
+    return _gate.wait(dict((host, remote(cluster, host)) for host in hosts), name, timeout=0, interval=0, **expect)
+
+
+def remote(cluster, host):
+    """asinfo -h <host>, run on h1."""
+    def runner(argv, _timeout):
+        with ONE_AT_A_TIME:
+            out, rc = cluster.asinfo('h1', *argv[1:])
+        return rc, out, ''
+    return _asinfo.Asinfo(['asinfo', '-h', host], runner=runner)
+
+
 def test_gates_of_a_rack_batch(cluster):
     start(cluster, [1, 1, 2, 2, 3, 3])
-    nodes = facts(cluster)
-    racks = _roll_plan.racks_of(nodes)
-    waited = dict(timeout=0, interval=0, size=6, racks=racks)
+    racks = _roll_plan.racks_of(facts(cluster))
+    whole = dict(size=6, racks=racks)
 
-    assert _gate.wait(asinfo(cluster, 'h5'), 'before', **waited)[2] == []
+    before = gate(cluster, HOSTS, 'before', **whole)
+    assert before['problems'] == [] and before['cluster_key'] and before['principal'] in HOSTS
     for host in ('h1', 'h2'):
         assert cluster.value(host, 'quiesce:') == 'ok'
-    assert [cluster.value(host, 'recluster:') for host in HOSTS].count('ok') == 1
-    for host in ('h1', 'h2'):
-        assert _gate.wait(asinfo(cluster, host), 'quiesced', timeout=0, batch_size=2, member=True)[2] == []
-    assert _gate.wait(asinfo(cluster, 'h3'), 'quiesced', timeout=0, batch_size=3)[2] == [
-        'bar: nodes_quiesced 2 (waiting for 3)', 'test: nodes_quiesced 2 (waiting for 3)']
-    assert 'test: nodes_quiesced 2 (must be 0)' in _gate.wait(asinfo(cluster, 'h5'), 'before', **waited)[2]
+    taken, replies = _recluster.recluster(dict((host, remote(cluster, host)) for host in HOSTS), first='h3',
+                                          timeout=0)
+    assert taken == before['principal'] and replies[taken] == 'ok'
+    assert gate(cluster, ('h1', 'h2'), 'quiesced', batch_size=2, member=True)['problems'] == []
+    assert gate(cluster, ('h3',), 'quiesced', batch_size=3)['problems'] == [
+        'h3: bar: nodes_quiesced 2 (waiting for 3)', 'h3: test: nodes_quiesced 2 (waiting for 3)']
+    assert 'h5: test: nodes_quiesced 2 (must be 0)' in gate(cluster, HOSTS, 'before', **whole)['problems']
 
     cluster.stop('h1')
     cluster.stop('h2')
-    after = _gate.wait(asinfo(cluster, 'h5'), 'after', **waited)[2]
-    assert after[0] == 'cluster_size 4 (expected 6)' and any(problem.startswith('racks: is ') for problem in after)
-    assert _gate.wait(asinfo(cluster, 'h1'), 'after', **waited)[2] == ['asd does not answer']
+    after = gate(cluster, HOSTS, 'after', **whole)['problems']
+    assert after[:2] == ['h1: asd does not answer', 'h2: asd does not answer']
+    assert 'h5: cluster_size 4 (expected 6)' in after and any(': racks: is ' in problem for problem in after)
 
     start(cluster, [1, 1, 2, 2, 3, 3])
-    assert _gate.wait(asinfo(cluster, 'h5'), 'after', **waited)[2] == []
+    after = gate(cluster, HOSTS, 'after', **whole)
+    assert after['problems'] == [] and len(set(node['cluster_key'] for node in after['nodes'].values())) == 1
+
+
+def test_asinfo_dash_h_reaches_another_node_by_its_name(cluster):
+    start(cluster, [1, 2])
+    assert cluster.value('h1', 'node') == cluster.hex('h1')
+    assert cluster.asinfo('h1', '-h', 'h2', '-v', 'node')[0].strip() == cluster.hex('h2')
+    assert cluster.asinfo('h1', '-h', '127.0.0.1', '-v', 'node')[0].strip() == cluster.hex('h1')
+    cluster.stop('h2')
+    assert cluster.asinfo('h1', '-h', 'h2', '-v', 'node') == (
+        "ERROR: Not able to connect any cluster with ('h2', 3000, None).\n", 1)

@@ -68,3 +68,12 @@ def test_quiesced_needs_exactly_the_batch():
 def test_a_node_that_does_not_answer_fails_every_gate():
     for gate in _gate.GATES:
         assert _gate.problems(gate, {'running': False, 'namespaces': {}}) == ['asd does not answer']
+
+
+def test_nodes_that_disagree_on_the_key_do_not_pass():
+    facts, racks = _node()
+    seen = {'h1': (facts, 'AAA', []), 'h2': (facts, 'BBB', [])}
+    assert _gate._verdict('before', seen, {'size': 6})[0] == [
+        'the nodes disagree on the cluster key (h1 AAA, h2 BBB): the cluster is changing']
+    assert _gate._verdict('quiesced', seen, {})[0] == []
+    assert racks
