@@ -46,7 +46,7 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils import _back
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _codec  # noqa: E402
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _engine  # noqa: E402
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _fileformat  # noqa: E402
-from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest  # noqa: E402
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder  # noqa: E402
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _restore  # noqa: E402
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _segment_file  # noqa: E402
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv  # noqa: E402
@@ -266,7 +266,7 @@ def raw_backup(entries, dest, threads):
     """
     started = time.monotonic()
     os.mkdir(dest, 0o700)
-    _manifest.fsync_dir(os.path.dirname(dest))
+    _folder.fsync_dir(os.path.dirname(dest))
     attachments = [_sysv.Attachment(e.shmid, readonly=True) for e in entries]
     fds = []
     try:
@@ -286,7 +286,7 @@ def raw_backup(entries, dest, threads):
         with concurrent.futures.ThreadPoolExecutor(threads) as pool:
             list(pool.map(write, work))
             list(pool.map(os.fsync, fds))
-        _manifest.fsync_dir(dest)
+        _folder.fsync_dir(dest)
     finally:
         for fd in fds:
             os.close(fd)
@@ -846,7 +846,6 @@ def main(argv=None):
         return restore_child(args)
     if not os.path.isdir(args.dir):
         raise SystemExit('bench: %s is not a folder: give --dir a folder on disk' % args.dir)
-    from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder  # noqa: E402
     volatile = _folder.volatile_filesystem(args.dir)
     if volatile:
         raise SystemExit('bench: %s is on %s: the figures must include a real disk; choose --dir on disk'

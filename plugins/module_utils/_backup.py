@@ -15,6 +15,7 @@ import errno
 import os
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _host
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._common import (
@@ -224,7 +225,7 @@ def _plan_dead_marker(plan, ns_plan, marker):
     ours = _set_names(ns_plan, pid)
     # Only names this set's files could have: a marker cannot make us remove anything else.
     left = sorted(n for n in ours if folder.exists(n))
-    if document.get('boot_id') != _manifest.boot_id():
+    if document.get('boot_id') != _host.boot_id():
         ns_plan.refuse('in-progress', "%s holds the unfinished backup of namespace '%s' of a run (pid %s, started %s) "
                        'from before a reboot, so its segments are gone and it cannot be finished: remove its files '
                        '(%s) and back up again' % (plan.path, ns_plan.namespace, pid, document.get('started'),

@@ -26,7 +26,7 @@ import time
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _boot_restore as rules
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder
-from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _host
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._asd_log import (
     journal_argv,
     read_start,
@@ -119,13 +119,13 @@ def start(config):
     began = time.monotonic()
     state = rules.load_json(config['state_file'], {}) or {}
     held = rules.load_json(config['hold_file'])
-    current = _manifest.boot_id()
+    current = _host.boot_id()
     shutdown = state.get('shutdown') or {}
     folder = shutdown.get('folder')
     facts = backup_facts(folder, config['instance'], current_boot_id=current) if folder else None
     live = len(live_members(config['instance']))
     verdict = rules.start_decision(state, current, journal_previous_boot(), held, facts, live)
-    record = {'boot_id': current, 'time': _manifest.now_iso(), 'result': 'none', 'reason': verdict.reason,
+    record = {'boot_id': current, 'time': _host.now_iso(), 'result': 'none', 'reason': verdict.reason,
               'bytes': 0, 'seconds': 0.0, 'folder': verdict.details.get('folder')}
     if verdict.action == 'restore':
         say('restore: %s: %s (%d bytes) from %s' % (
@@ -173,7 +173,7 @@ def stop(config):
     began = time.monotonic()
     state = rules.load_json(config['state_file'], {}) or {}
     held = rules.load_json(config['hold_file'])
-    current = _manifest.boot_id()
+    current = _host.boot_id()
     unit = asd_unit(config['asd_unit'])
     report = stop_report(unit, config['asd_unit'])
     names, nbytes = live_namespaces(config['instance'])
@@ -181,7 +181,7 @@ def stop(config):
     verdict = rules.stop_decision(unit, report, held, nbytes, rate, config['shutdown_limit'],
                                   own_timeout(config['unit']), _folder.free_bytes(config['backup_root']),
                                   config['free_reserve_bytes'])
-    record = {'boot_id': current, 'time': _manifest.now_iso(), 'result': 'skipped', 'reason': verdict.reason,
+    record = {'boot_id': current, 'time': _host.now_iso(), 'result': 'skipped', 'reason': verdict.reason,
               'bytes': 0, 'seconds': 0.0, 'folder': None, 'estimate_seconds': verdict.details.get('estimate_seconds')}
     if verdict.action == 'backup':
         say('backup: %s' % verdict.reason)
@@ -209,7 +209,7 @@ def _backup(config, state, names, nbytes, current):
     rate = int(result['bytes'] / seconds) if seconds > 0 else None
     say('backed up %d bytes in %.2f s (%.0f MB/s) to %s: the next boot restores it' % (
         result['bytes'], seconds, (rate or 0) / 1e6, folder))
-    state['last_backup'] = {'boot_id': current, 'time': _manifest.now_iso(), 'folder': folder,
+    state['last_backup'] = {'boot_id': current, 'time': _host.now_iso(), 'folder': folder,
                             'bytes': result['bytes'], 'seconds': seconds, 'rate': rate}
     state['backups'] = [{'folder': folder, 'boot_id': current}] + list(state.get('backups') or [])
     _retain(config, state)

@@ -12,7 +12,6 @@
 from __future__ import absolute_import, division, print_function
 
 import contextlib
-import os
 import signal
 import threading
 import time
@@ -73,13 +72,6 @@ def describe_found(members, instance):
     if not names:
         return 'Instance %d has %d Aerospike segments but none names a namespace.' % (instance, len(members))
     return 'Namespaces found for instance %d: %s.' % (instance, ', '.join("'%s'" % n for n in names))
-
-
-def unlink_quietly(path):
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 def segment_crcs(items, codec, threads):

@@ -79,10 +79,6 @@ class Engine:
         self._error = None
         self.seconds = 0.0
 
-    @property
-    def stopped(self):
-        return self._stop.is_set()
-
     def advance(self, nbytes):
         """Tasks report progress here; it also tells a long task to give up after a failure."""
         if self._stop.is_set():

@@ -255,6 +255,18 @@ def folder_problems(folder, file_modes):
     return problems
 
 
+def fsync_dir(folder):
+    """Make a new, renamed or removed directory entry durable (folder: a Folder or a path)."""
+    if isinstance(folder, Folder):
+        folder.fsync()
+        return
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def filesystem_type(path, mountinfo='/proc/self/mountinfo'):
     """The type of the file system holding path (the longest matching mount point)."""
     target = os.path.realpath(path)

@@ -22,6 +22,7 @@ import stat
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _boot_restore
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _host
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._capacity import (
@@ -260,7 +261,7 @@ def backup_facts(path, instance=None, namespaces=None, current_boot_id=None, cod
     """What a backup folder holds, from its manifests, markers and file names (contents unread)."""
     namespaces = Request.facts(instance, namespaces).namespaces
     if current_boot_id is None:
-        current_boot_id = _manifest.boot_id()
+        current_boot_id = _host.boot_id()
     path = os.path.abspath(path)
     fact = _folder_fact(path)
     if not fact['exists']:
@@ -395,13 +396,13 @@ def gather(instance=None, namespaces=None, paths=None, entries=None, meminfo=MEM
     backend = _sysv.backend_name()
     if entries is None:
         entries = _sysv.list_segments()
-    current = _manifest.boot_id()
+    current = _host.boot_id()
     found, unclaimed = namespace_facts(instance, namespaces, entries)
     # What restoring these namespaces would take, e.g. from the backup a stop is about to make.
     create = [(int(seg['key'], 16), seg['size']) for ns in found for seg in ns['segments']]
     return {
         'boot_id': current,
-        'hostname': _manifest.hostname(),
+        'hostname': _host.hostname(),
         'kernel': kernel_facts(entries, meminfo),
         'required_limits': required_limits(create, entries),
         'namespaces': found,

@@ -22,6 +22,7 @@ import os
 import time
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _host
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
 
 try:
@@ -67,7 +68,7 @@ class Journal:
 
     def __init__(self, instance, namespace, backup_path):
         self.name = journal_name(instance, namespace)
-        self.document = {'boot_id': _manifest.boot_id(), 'pid': os.getpid(), 'started': time.time(),
+        self.document = {'boot_id': _host.boot_id(), 'pid': os.getpid(), 'started': time.time(),
                          'instance': instance, 'namespace': namespace, 'path': backup_path, 'segments': []}
         self.folder = _open_dir(create=True)
 
@@ -108,7 +109,7 @@ def load(instance, namespace):
     finally:
         os.close(fd)
         folder.close()
-    if not isinstance(document, dict) or document.get('boot_id') != _manifest.boot_id():
+    if not isinstance(document, dict) or document.get('boot_id') != _host.boot_id():
         return None
     return document
 

@@ -21,10 +21,10 @@ import errno
 import json
 import math
 import os
-import socket
 import time
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _host
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
     IntegrityError,
 )
@@ -46,7 +46,6 @@ FORMAT_VERSION = 1
 PREFIX = 'fastrestart-i'
 MANIFEST_SUFFIX = '.manifest.json'
 MARKER_SUFFIX = '.in-progress'
-BOOT_ID = '/proc/sys/kernel/random/boot_id'
 
 _FILE_FIELDS = ('file', 'key', 'type', 'stage', 'segment_size', 'file_size', 'compressed',
                 'uid', 'gid', 'mode', 'crc32')
@@ -82,23 +81,6 @@ def parse_name(name):
     return None
 
 
-def boot_id(path=BOOT_ID):
-    """This boot's id; it changes at every reboot, so it tells whether one happened."""
-    try:
-        with open(path) as handle:
-            return handle.read().strip()
-    except (IOError, OSError):
-        return None
-
-
-def hostname():
-    return socket.gethostname()
-
-
-def now_iso(epoch=None):
-    return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(time.time() if epoch is None else epoch))
-
-
 def hex_key(value):
     return '0x%08x' % value
 
@@ -108,18 +90,6 @@ def parse_hex(value, what, path):
         return int(value, 16)
     except (TypeError, ValueError):
         raise IntegrityError('%s: %s %r is not a hex number' % (path, what, value), path=path)
-
-
-def fsync_dir(folder):
-    """Make a new, renamed or removed directory entry durable (folder: a Folder or a path)."""
-    if isinstance(folder, _folder.Folder):
-        folder.fsync()
-        return
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write_atomic(folder, name, document):
@@ -168,10 +138,10 @@ def write_marker(folder, instance, namespace, tool_version, files=()):
     document = {
         'format': FORMAT + '/in-progress',
         'tool_version': tool_version,
-        'host': hostname(),
-        'boot_id': boot_id(),
+        'host': _host.hostname(),
+        'boot_id': _host.boot_id(),
         'pid': os.getpid(),
-        'started': now_iso(),
+        'started': _host.now_iso(),
         'instance': instance,
         'namespace': namespace,
         'files': list(files),
@@ -198,7 +168,7 @@ def read_marker(folder, name):
 def marker_owner(document):
     """The pid of a live process of this boot that holds the marker, else None (a dead run's)."""
     pid = document.get('pid')
-    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0 or document.get('boot_id') != boot_id():
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0 or document.get('boot_id') != _host.boot_id():
         return None
     if pid == os.getpid():
         return pid
@@ -209,13 +179,6 @@ def marker_owner(document):
     return pid
 
 
-def _unlink_quietly(path):
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
 def build(instance, namespace, nsid, orphan, compressed, codec, tool_version, files, base=None, meta_n_arenas=None):
     """The manifest document; files is a list of dicts with the _FILE_FIELDS."""
     epoch = time.time()
@@ -224,9 +187,9 @@ def build(instance, namespace, nsid, orphan, compressed, codec, tool_version, fi
         'format_version': FORMAT_VERSION,
         'tool': 'fastrestart.aerospike',
         'tool_version': tool_version,
-        'host': hostname(),
-        'boot_id': boot_id(),
-        'created': now_iso(epoch),
+        'host': _host.hostname(),
+        'boot_id': _host.boot_id(),
+        'created': _host.now_iso(epoch),
         'created_epoch': round(epoch, 3),
         'instance': instance,
         'namespace': namespace,

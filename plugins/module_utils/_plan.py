@@ -110,7 +110,6 @@ class NamespacePlan:
         self.base = None            # BaseHeader of the set's base
         self.meta_n_arenas = None
         self.namespace_set = None
-        self.result = None          # filled by execute
         self.takeover = []          # live segments a killed restore left, removed before this one runs
         self.drift = []             # files whose owner or mode differ from the manifest
         self.stale_files = []       # files a killed backup left, removed before this one runs

@@ -21,6 +21,7 @@ import os
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _fileformat
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _host
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _journal
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
@@ -363,7 +364,7 @@ def _take_over(plan, ns_plan, existing):
                        % (ns_plan.namespace, journal['pid']), pids=[journal['pid']])
         return True
     if journal is not None and _journal.owns(journal, entries):
-        why = 'a restore killed at %s (pid %s) left them' % (_manifest.now_iso(journal.get('started', 0)), journal['pid'])
+        why = 'a restore killed at %s (pid %s) left them' % (_host.now_iso(journal.get('started', 0)), journal['pid'])
     elif getattr(plan, 'remove_unfinished', False) and _unfinished(existing):
         why = 'they are an unfinished restore (empty base) and --remove-unfinished was given'
     else:
@@ -399,7 +400,7 @@ def _newer_than_backup(plan, ns_plan, existing):
         return None
     if header.version not in BASE_VERSIONS:
         return None
-    return _manifest.now_iso(base[0].ctime), _manifest.now_iso(backup_time)
+    return _host.now_iso(base[0].ctime), _host.now_iso(backup_time)
 
 
 def _equal_to_backup(plan, ns_plan, existing, planned):

@@ -20,7 +20,7 @@ import shm_sets
 
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _boot_restore as rules
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _boot_restore_run as run
-from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _host
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._asd_unit import (
     Unit,
 )
@@ -40,7 +40,7 @@ class Host:
         self.shm, self.boots, self.result, self.lines = shm, [], 'success', []
         self.config = dict(rules.DEFAULTS, backup_root=str(tmp_path / 'backups'), state_file=str(tmp_path / 'state.json'),
                            hold_file=str(tmp_path / 'hold'), drop_in_dir=str(tmp_path / 'unit.d'), free_reserve_bytes=0)
-        monkeypatch.setattr(_manifest, 'boot_id', lambda path=None: self.boots[-1])
+        monkeypatch.setattr(_host, 'boot_id', lambda path=None: self.boots[-1])
         monkeypatch.setattr(run, 'asd_unit', self.unit)
         monkeypatch.setattr(run, 'asd_lines', lambda name: list(self.lines))
         monkeypatch.setattr(run, 'own_timeout', lambda name: 120.0)

@@ -13,6 +13,7 @@ import stat
 
 import pytest
 
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _host
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import IntegrityError
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import (
@@ -99,7 +100,7 @@ def test_marker_is_exclusive(tmp_path):
     assert content['format'] == 'fastrestart.aerospike/manifest/in-progress'
     assert (content['instance'], content['namespace'], content['pid'], content['tool_version']) == (
         0, 'test', os.getpid(), '1.2.3')
-    assert content['boot_id'] == _manifest.boot_id()
+    assert content['boot_id'] == _host.boot_id()
     assert re.match(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$', content['started'])
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     # a second backup of the same set cannot start
@@ -119,16 +120,6 @@ def test_marker_does_not_follow_a_symlink(tmp_path):
     assert not target.exists()
 
 
-def test_boot_id(tmp_path):
-    real = _manifest.boot_id()
-    assert re.match(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', real)
-    assert real == open('/proc/sys/kernel/random/boot_id').read().strip()
-    assert _manifest.boot_id(str(tmp_path / 'missing')) is None
-    fake = tmp_path / 'boot_id'
-    fake.write_text('  abc \n')
-    assert _manifest.boot_id(str(fake)) == 'abc'
-
-
 def test_build_totals_and_identity():
     files = [entry(), entry('0xae001001', file='ae001001.dat.gz', type='pi-treex', segment_size=8192, file_size=100,
                             compressed=True)]
@@ -136,8 +127,8 @@ def test_build_totals_and_identity():
     assert doc['format'] == _manifest.FORMAT and doc['format_version'] == _manifest.FORMAT_VERSION
     assert doc['totals'] == {'files': 2, 'segment_bytes': 4096 + 8192, 'file_bytes': 4096 + 100}
     assert (doc['instance'], doc['namespace'], doc['nsid'], doc['compressed'], doc['codec']) == (3, 'test', 2, True, 'isal')
-    assert doc['boot_id'] == _manifest.boot_id()
-    assert doc['host'] == _manifest.hostname()
+    assert doc['boot_id'] == _host.boot_id()
+    assert doc['host'] == _host.hostname()
     assert re.match(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$', doc['created'])
 
 
