@@ -141,19 +141,31 @@ def start(config):
     return 0
 
 
-def _restore(config, details):
+def _core_run(what, run, consequence):
+    """(result, seconds, None) of run(), or (None, None, the failure's record) when the core refused or failed.
+
+    consequence follows the error: what the failure means for asd's next start.
+    """
     began = time.monotonic()
     try:
+        result = run()
+    except ShmError as exc:
+        say('%s failed: %s. %s' % (what, exc.msg, consequence))
+        return None, None, {'result': 'failed', 'reason': exc.msg, 'seconds': round(time.monotonic() - began, 3)}
+    return result, round(time.monotonic() - began, 3), None
+
+
+def _restore(config, details):
+    def run():
         plan = plan_restore(details['folder'], details['namespaces'], config['instance'], config['threads'] or None)
         if any(p.code == 'kernel-limits' for p in plan.all_problems()):
             _raise_limits(rules.needed_limits(plan.facts))
             plan = plan_restore(details['folder'], details['namespaces'], config['instance'], config['threads'] or None)
         plan.raise_if_refused()
-        result = execute_restore(plan)
-    except ShmError as exc:
-        say('restore failed: %s. asd will start cold' % exc.msg)
-        return {'result': 'failed', 'reason': exc.msg, 'seconds': round(time.monotonic() - began, 3)}
-    seconds = round(time.monotonic() - began, 3)
+        return execute_restore(plan)
+    result, seconds, failure = _core_run('restore', run, 'asd will start cold')
+    if failure:
+        return failure
     say('restored %d bytes in %.2f s (%s): asd will find its index and start warm' % (
         result['bytes'], seconds, ', '.join(n['namespace'] for n in result['namespaces'])))
     return {'result': 'restored', 'bytes': result['bytes'], 'seconds': seconds}
@@ -196,16 +208,15 @@ def stop(config):
 
 def _backup(config, state, names, nbytes, current):
     folder = os.path.join(config['backup_root'], rules.folder_name(time.strftime('%Y%m%dT%H%M%SZ', time.gmtime()), current))
-    began = time.monotonic()
-    try:
+
+    def run():
         plan = plan_backup(folder, names, config['instance'], bool(config['compress']), config['threads'] or None,
                            create_parents=True)
         plan.raise_if_refused()
-        result = execute_backup(plan)
-    except ShmError as exc:
-        say('backup failed: %s. The next start of asd will be cold' % exc.msg)
-        return {'result': 'failed', 'reason': exc.msg, 'seconds': round(time.monotonic() - began, 3)}
-    seconds = round(time.monotonic() - began, 3)
+        return execute_backup(plan)
+    result, seconds, failure = _core_run('backup', run, 'The next start of asd will be cold')
+    if failure:
+        return failure
     rate = int(result['bytes'] / seconds) if seconds > 0 else None
     say('backed up %d bytes in %.2f s (%.0f MB/s) to %s: the next boot restores it' % (
         result['bytes'], seconds, (rate or 0) / 1e6, folder))

@@ -160,3 +160,16 @@ def test_status_tune_and_usage(host, capsys):
     assert run.status(host.config) == 0 and json.loads(host.said[-1])['boot_id'] == host.boots[-1]
     assert run.main(['nonsense']) == 2
     assert 'usage' in capsys.readouterr().err
+
+
+def test_a_core_failure_is_said_and_recorded(monkeypatch):
+    said = []
+    monkeypatch.setattr(run, 'say', said.append)
+
+    def refused():
+        raise run.ShmError('segments are attached')
+    result, seconds, failure = run._core_run('backup', refused, 'The next start of asd will be cold')  # pylint: disable=protected-access
+    assert result is None and seconds is None
+    assert said == ['backup failed: segments are attached. The next start of asd will be cold']
+    assert failure['result'] == 'failed' and failure['reason'] == 'segments are attached' and failure['seconds'] >= 0
+    assert run._core_run('restore', lambda: {'bytes': 1}, 'x')[0] == {'bytes': 1}  # pylint: disable=protected-access
