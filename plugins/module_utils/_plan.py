@@ -54,6 +54,20 @@ class Problem:
         return 'Problem(%r, %r)' % (self.code, self.message)
 
 
+def problems_text(problems):
+    """The first problem's message, and how many more there are: one sentence for a refusal."""
+    first = problems[0].message
+    more = len(problems) - 1
+    return first if not more else '%s (and %d more problem%s)' % (first, more, 's' if more > 1 else '')
+
+
+class Refusable:
+    """What every plan has: the problems that refuse it (a subclass sets self.problems = [])."""
+
+    def refuse(self, code, message, **facts):
+        self.problems.append(Problem(code, message, **facts))
+
+
 class Item:
     """One segment and the file that holds it, or will."""
 
@@ -92,7 +106,7 @@ class Item:
         }
 
 
-class NamespacePlan:
+class NamespacePlan(Refusable):
     """The plan for one namespace of one instance: its items, its state and its problems."""
 
     def __init__(self, operation, namespace, instance):
@@ -113,9 +127,6 @@ class NamespacePlan:
         self.takeover = []          # live segments a killed restore left, removed before this one runs
         self.drift = []             # files whose owner or mode differ from the manifest
         self.stale_files = []       # files a killed backup left, removed before this one runs
-
-    def refuse(self, code, message, **facts):
-        self.problems.append(Problem(code, message, **facts))
 
     @property
     def state(self):
@@ -143,7 +154,7 @@ class NamespacePlan:
         }
 
 
-class Plan:
+class Plan(Refusable):
     """A whole request: one folder, one instance, one or more namespaces."""
 
     def __init__(self, operation, path, instance, threads, codec, compress=False):
@@ -161,9 +172,6 @@ class Plan:
         self.create_parents = []    # missing parents of the folder that a run creates, top-down
         self.folder = None          # the open, checked backup folder (_folder.Folder) every step goes through
         self.remove_unfinished = False
-
-    def refuse(self, code, message, **facts):
-        self.problems.append(Problem(code, message, **facts))
 
     def all_problems(self):
         out = list(self.problems)
@@ -194,9 +202,7 @@ class Plan:
         """One sentence a person can read about the verdict."""
         problems = self.all_problems()
         if problems:
-            first = problems[0].message
-            more = len(problems) - 1
-            return first if not more else '%s (and %d more problem%s)' % (first, more, 's' if more > 1 else '')
+            return problems_text(problems)
         ready = [ns.namespace for ns in self.namespaces if ns.state == READY]
         done = [ns.namespace for ns in self.namespaces if ns.state == ALREADY_DONE]
         verb = {'backup': 'back up', 'restore': 'restore', 'verify': 'verify'}[self.operation]

@@ -34,7 +34,8 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import
     BASE,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import (
-    Problem,
+    Refusable,
+    problems_text,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._refusals import (
     refuse_attached,
@@ -48,8 +49,12 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._request imp
 __metaclass__ = type
 
 
-class RemovalPlan:
-    """The segments a removal would take, and every reason it would refuse."""
+class RemovalPlan(Refusable):
+    """The segments a removal would take, and every reason it would refuse.
+
+    Not a Plan: a removal has no folder, files or namespaces' sets, only one namespace's
+    segments; it shares the refusals and their sentence with every plan.
+    """
 
     def __init__(self, namespace, instance, nsid=None):
         self.operation = 'remove'
@@ -59,9 +64,6 @@ class RemovalPlan:
         self.members = []
         self.problems = []
         self.removed = []
-
-    def refuse(self, code, message, **facts):
-        self.problems.append(Problem(code, message, **facts))
 
     @property
     def ok(self):
@@ -86,9 +88,7 @@ class RemovalPlan:
 
     def message(self):
         if self.problems:
-            first = self.problems[0].message
-            more = len(self.problems) - 1
-            return first if not more else '%s (and %d more problem%s)' % (first, more, 's' if more > 1 else '')
+            return problems_text(self.problems)
         if not self.members:
             return 'no segments of %s in instance %d: nothing to remove' % (self.what, self.instance)
         return 'would remove %d segments (%d bytes) of %s in instance %d' % (
