@@ -313,7 +313,7 @@ def _files_match(plan, ns_plan, recorded, names, what, fix):
                 ns_plan.refuse('exists', '%s but its file %s is not the recorded %d bytes: %s'
                                % (what, item.file, entry['file_size'], fix), path=file_path)
                 return False
-            item.crc32 = entry['crc32_int']
+            item.expected_crc = entry['crc32_int']
             item.chunk_size, item.chunk_offsets = entry.get('chunk_size'), entry.get('chunk_offsets')
             jobs.append(reader(item, fd, file_path, plan.codec, st.st_size))
         Engine(plan.threads).run(jobs)

@@ -111,6 +111,7 @@ class Run:
         self.opts = None
         self.plan = None
         self.result = None
+        self.crcs = None            # analyze -c: the live segments' CRC-32s, shown in the table
         self.outcome = Outcome()
 
     def usage_error(self, message, full=False, hint=None):
@@ -207,15 +208,15 @@ class Run:
         return self.execute(runnable)
 
     def analyze_crcs(self):
-        """ASMT's -a -c reads every segment to show its CRC-32; so does this (a real cost)."""
+        """ASMT's -a -c reads every segment to show its CRC-32; so does this (a real cost). The plan is not changed."""
+        self.crcs = {}
         for ns_plan in self.plan.namespaces:
             if ns_plan.state == READY and ns_plan.items and all(i.shmid is not None for i in ns_plan.items):
-                crcs = segment_crcs(ns_plan.items, self.plan.codec, self.plan.threads)
-                for item in ns_plan.items:
-                    item.crc32 = crcs[item.key.key]
+                self.crcs.update(segment_crcs(ns_plan.items, self.plan.codec, self.plan.threads))
 
     def report_plan(self):
-        self.outcome.failures.extend(_cli_text.report_plan(self.out, self.plan, self.opts.analyze, self.opts.crc))
+        self.outcome.failures.extend(_cli_text.report_plan(self.out, self.plan, self.opts.analyze, self.opts.crc,
+                                                           self.crcs))
 
     def finish_analyze(self):
         plan, opts, outcome = self.plan, self.opts, self.outcome

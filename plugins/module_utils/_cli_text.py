@@ -86,7 +86,7 @@ def _crc_text(crc):
     return '-' if crc is None else '0x%08x' % crc
 
 
-def segment_table(ns_plan, crc):
+def segment_table(ns_plan, crc, crcs=None):
     """ASMT's backup table (docs/asmt-format.md §6.3) for one namespace's items."""
     headers = ['key', 'shmid', 'user', 'group', 'mode', 'natt', 'segsz', 'inst', 'nsid', 'name', 'type', 'stage']
     if crc:
@@ -97,12 +97,12 @@ def segment_table(ns_plan, crc):
                str(item.member.nattch), str(item.size), str(item.key.instance), str(item.key.nsid),
                _member_name(ns_plan, item), item.key.role, stage_text(item.key.stage)]
         if crc:
-            row.append(_crc_text(item.crc32))
+            row.append(_crc_text((crcs or {}).get(item.key.key, item.known_crc)))
         rows.append(row)
     return table_lines(headers, rows)
 
 
-def file_table(ns_plan, crc):
+def file_table(ns_plan, crc, crcs=None):
     """ASMT's restore table (docs/asmt-format.md §6.3): file owner, file mode, file and segment sizes."""
     headers = ['key', 'user', 'group', 'mode', 'filsz', 'segsz', 'inst', 'nsid', 'name', 'type', 'stage']
     if crc:
@@ -113,7 +113,7 @@ def file_table(ns_plan, crc):
                str(item.size), str(item.key.instance), str(item.key.nsid), _member_name(ns_plan, item),
                'data' if item.key.role == DATA else item.key.role, stage_text(item.key.stage)]
         if crc:
-            row.append(_crc_text(item.crc32))
+            row.append(_crc_text((crcs or {}).get(item.key.key, item.known_crc)))
         rows.append(row)
     return table_lines(headers, rows)
 
@@ -271,9 +271,10 @@ def banner(out, prog, argv, opts, asmt_version):
         out.info('Performing verify operation.')
 
 
-def report_plan(out, plan, analyze, crc):
+def report_plan(out, plan, analyze, crc, crcs=None):
     """Tables, then each namespace's problems and warnings, as ASMT prints before its I/O.
 
+    crcs: {key: CRC-32} read from the live segments (analyze with -c), shown instead of the known ones.
     Returns [(namespace, first problem's message)] of the refused namespaces.
     """
     failures = []
@@ -286,7 +287,7 @@ def report_plan(out, plan, analyze, crc):
         if ns_plan.items and (plan.operation != 'verify' or analyze):
             out.info()
             table = segment_table if plan.operation == 'backup' else file_table
-            for line in table(ns_plan, crc):
+            for line in table(ns_plan, crc, crcs):
                 out.info(line)
             out.info()
         for warning in ns_plan.warnings:

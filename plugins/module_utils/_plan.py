@@ -83,11 +83,18 @@ class Item:
         self.shmid = member.shmid
         self.file_size = member.file_size
         self.header_crc = member.header_crc
-        self.crc32 = None           # expected (from a manifest) until a run computes it
+        self.expected_crc = None    # the manifest's CRC-32, set while planning, never changed after
+        self.crc32 = None           # the CRC-32 a run computed of what it wrote or filled
         self.chunk_size = None      # compressed files written by us: chunk index
         self.chunk_offsets = None
 
+    @property
+    def known_crc(self):
+        """The CRC-32 the contents must have: the one a run computed, else the manifest's (None: unknown)."""
+        return self.expected_crc if self.crc32 is None else self.crc32
+
     def to_dict(self):
+        crc = self.known_crc
         return {
             'key': self.key.hex,
             'type': self.key.role,
@@ -102,7 +109,7 @@ class Item:
             'gid': self.gid,
             'mode': '0%03o' % self.mode,
             'shmid': self.shmid,
-            'crc32': None if self.crc32 is None else '0x%08x' % self.crc32,
+            'crc32': None if crc is None else '0x{0:08x}'.format(crc),
         }
 
 

@@ -274,7 +274,7 @@ def _plan_against_manifest(ns_plan, path):
         elif entry['segment_size'] != item.size:
             ns_plan.refuse('manifest-mismatch', '%s holds a segment of %d bytes, the manifest records %d: the file is '
                            'damaged' % (file_path, item.size, entry['segment_size']), keys=[key], path=file_path)
-        item.crc32 = entry['crc32_int']
+        item.expected_crc = entry['crc32_int']
         _owner_from_manifest(ns_plan, item, entry, file_path)
         if item.compressed and entry.get('chunk_offsets'):
             item.chunk_size = entry.get('chunk_size')
@@ -414,7 +414,7 @@ def _equal_to_backup(plan, ns_plan, existing, planned):
     for key, entry in existing:
         planned[entry.key].shmid = entry.shmid
     crcs = segment_crcs(ns_plan.items, plan.codec, plan.threads)
-    if any(crcs[k] != item.crc32 for k, item in planned.items()):
+    if any(crcs[k] != item.expected_crc for k, item in planned.items()):
         for item in ns_plan.items:
             item.shmid = None
         return False

@@ -237,9 +237,9 @@ class ReaderMixin:
 
     def check_crc(self):
         item = self.item
-        if item.crc32 is not None and self.crc != item.crc32:
+        if item.known_crc is not None and self.crc != item.known_crc:
             raise IntegrityError('%s: CRC-32 of the contents is 0x%08x, the manifest records 0x%08x; the file is damaged'
-                                 % (self.path, self.crc, item.crc32), path=self.path, key=item.key.hex)
+                                 % (self.path, self.crc, item.known_crc), path=self.path, key=item.key.hex)
         if item.compressed and item.header_crc and self.crc != item.header_crc:
             raise IntegrityError('%s: CRC-32 of the contents is 0x%08x, the file header records 0x%08x; the file is damaged'
                                  % (self.path, self.crc, item.header_crc), path=self.path, key=item.key.hex)

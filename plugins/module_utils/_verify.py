@@ -155,7 +155,7 @@ def _verify_file(plan, ns_plan, item, engine, progress):
     file_path = plan.folder.join(item.file)
     verdict = {'file': item.file, 'key': item.key.hex, 'type': item.key.role, 'size': item.size,
                'compressed': item.compressed}
-    expected = item.crc32
+    expected = item.expected_crc
     try:
         fd, st = plan.folder.open_regular(item.file)
         try:
