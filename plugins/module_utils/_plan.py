@@ -69,12 +69,16 @@ class Refusable:
 
 
 class Item:
-    """One segment and the file that holds it, or will."""
+    """One segment and the file that holds it, or will.
+
+    What discovery found stays in member and is read through it (key, size, the file
+    header's CRC). The other fields are what the run will make, which may differ from what
+    was found: the owner and mode a restore gives the segment (the manifest's, not the
+    file's), the segment a restore creates (shmid), and the file a backup writes.
+    """
 
     def __init__(self, member, file, compressed):
         self.member = member
-        self.key = member.key
-        self.size = member.size
         self.file = file
         self.compressed = compressed
         self.uid = member.uid
@@ -82,11 +86,22 @@ class Item:
         self.mode = member.mode
         self.shmid = member.shmid
         self.file_size = member.file_size
-        self.header_crc = member.header_crc
         self.expected_crc = None    # the manifest's CRC-32, set while planning, never changed after
         self.crc32 = None           # the CRC-32 a run computed of what it wrote or filled
         self.chunk_size = None      # compressed files written by us: chunk index
         self.chunk_offsets = None
+
+    @property
+    def key(self):
+        return self.member.key
+
+    @property
+    def size(self):
+        return self.member.size
+
+    @property
+    def header_crc(self):
+        return self.member.header_crc
 
     @property
     def known_crc(self):
