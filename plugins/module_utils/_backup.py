@@ -17,6 +17,7 @@ import os
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _host
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _refusals
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._common import (
     close_folder,
@@ -43,11 +44,6 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import (
     Item,
     NamespacePlan,
-)
-from ansible_collections.fastrestart.aerospike.plugins.module_utils._refusals import (
-    refuse_attached,
-    refuse_exists,
-    refuse_not_found,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._request import (
     Request,
@@ -164,15 +160,9 @@ def _plan_namespace(plan, ns_plan, members, names, marker_and_manifest):
         ns_plan.refuse(code, message)
     if found is None:
         if not problems:
-            refuse_not_found(ns_plan, 'segments', known=' ' + describe_found(members, instance))
+            _refusals.refuse_not_found(ns_plan, 'segments', known=' ' + describe_found(members, instance))
         return
-    ns_plan.namespace_set = found
-    ns_plan.nsid = found.nsid
-    ns_plan.orphan = found.orphan
-    if found.base is not None:
-        ns_plan.base = found.base.base
-    if found.meta:
-        ns_plan.meta_n_arenas = found.meta[0].meta_n_arenas
+    ns_plan.take_set(found)
     if found.orphan:
         ns_plan.warnings.append("no base segment named '%s': backing up its %d data stripes alone (orphan data, as "
                                 "after an unclean shutdown that kept them)" % (namespace, len(found.data)))
@@ -184,8 +174,9 @@ def _plan_namespace(plan, ns_plan, members, names, marker_and_manifest):
         ns_plan.refuse(code, message)
     if _live_marker(plan, ns_plan, marker_and_manifest.get('marker')):
         return
-    refuse_attached(ns_plan, set_members, "segments of namespace '{namespace}' are attached: {described}. asd (or "
-                    "another process) is using them; stop asd cleanly and back up again", namespace=namespace)
+    _refusals.refuse_attached(ns_plan, set_members, "segments of namespace '{namespace}' are attached: {described}. "
+                              "asd (or another process) is using them; stop asd cleanly and back up again",
+                              namespace=namespace)
     for member in set_members:
         compressed = plan.compress and member.key.compressible
         ns_plan.items.append(Item(member, file_name(member.key.key, compressed), compressed))
@@ -254,8 +245,9 @@ def _plan_existing(plan, ns_plan, names, marker_and_manifest):
         if same_set or key.key in planned:
             clashes.append(name)
     for name in clashes:
-        refuse_exists(ns_plan, "file '%s/%s'" % (path, name), 'back up associated segment',
-                      ' Choose a new folder for each backup, or remove the old files.', path=os.path.join(path, name))
+        _refusals.refuse_exists(ns_plan, "file '%s/%s'" % (path, name), 'back up associated segment',
+                                ' Choose a new folder for each backup, or remove the old files.',
+                                path=os.path.join(path, name))
 
 
 def _plan_against_manifest(plan, ns_plan, manifest_path, names):

@@ -150,6 +150,16 @@ class NamespacePlan(Refusable):
         self.drift = []             # files whose owner or mode differ from the manifest
         self.stale_files = []       # files a killed backup left, removed before this one runs
 
+    def take_set(self, found):
+        """Plan for the segment set found (_segment_set.SegmentSet): its id, orphan or not, base and meta."""
+        self.namespace_set = found
+        self.nsid = found.nsid
+        self.orphan = found.orphan
+        if found.base is not None:
+            self.base = found.base.base
+        if found.meta:
+            self.meta_n_arenas = found.meta[0].meta_n_arenas
+
     @property
     def state(self):
         if self.problems:

@@ -170,11 +170,7 @@ def plan_namespace(plan, ns_plan, members, entries, marker_and_manifest):
             refuse_not_found(ns_plan, 'segment files', ' in %s' % path, ' Namespaces there: %s.' % ', '.join(
                 "'%s'" % n for n in known) if known else '')
         return
-    ns_plan.namespace_set = found
-    ns_plan.nsid = found.nsid
-    ns_plan.orphan = found.orphan
-    if found.base is not None:
-        ns_plan.base = found.base.base
+    ns_plan.take_set(found)
     set_members = found.members()
     _plan_unreadable(plan, ns_plan, members, set_members)
     if ns_plan.problems:
