@@ -139,7 +139,13 @@ def describe(plan):
 
 
 def racks_of(nodes):
-    """The racks: view the plan was made from (the first answering node's), to compare after each batch."""
+    """The racks: view the plan was made from (the first answering node's), to compare after each batch.
+
+    {} while a node is down (a roll interrupted mid-batch): its rack is missing from racks:, and the
+    gates would wait for a view that the whole cluster never shows again.
+    """
+    if not all((facts or {}).get('running') for facts in nodes.values()):
+        return {}
     for facts in nodes.values():
         if facts and facts.get('running') and facts.get('racks') is not None:
             return _racks.jsonable(_racks.from_jsonable(facts['racks']))

@@ -30,7 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.path.dirname(sys.executable)
 ROLES = os.path.join(ROOT, 'roles')
 # Longest first, so that the last to finish started early.
-SCENARIOS = ('slowstop', 'resume', 'fleet', 'cold', 'check')
+SCENARIOS = ('racks', 'racksc', 'rackfail', 'slowstop', 'resume', 'fleet', 'cold', 'check')
 # Scenarios at once: each mostly waits, but Ansible's forks need CPU on a 2-core machine.
 AT_ONCE = 3
 MOLECULE = os.path.join(BIN, 'molecule')

@@ -201,3 +201,10 @@ def test_the_plan_travels_as_a_dict():
     assert result['serial'] == [2, 2] and result['racks'] == [1, 2]
     assert result['batches'][1] == {'rack': 2, 'hosts': ['h3', 'h4']}
     assert _roll_plan.racks_of(nodes) == {'test': {'racks': {'1': NODE_IDS[0:2], '2': NODE_IDS[2:4]}, 'roster_racks': {}}}
+
+
+def test_no_racks_to_compare_against_while_a_host_is_down():
+    nodes, hosts = cluster([2, 2])
+    nodes['h2'] = down(1)
+    assert _roll_plan.plan_roll(nodes, hosts).mode == 'rack'
+    assert _roll_plan.racks_of(nodes) == {}
