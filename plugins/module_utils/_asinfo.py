@@ -60,6 +60,11 @@ def _subprocess_runner(argv, timeout):
     return proc.returncode, out.decode('utf-8', 'replace'), err.decode('utf-8', 'replace')
 
 
+def each_node(argv, nodes):
+    """{name: Asinfo} that reaches each of ``nodes`` ({name: address}) with ``asinfo -h <address>``."""
+    return dict((name, Asinfo(list(argv) + ['-h', str(address)])) for name, address in nodes.items())
+
+
 class Asinfo:
     """One asd, asked through an asinfo command line (``argv`` is asinfo and its connection options)."""
 

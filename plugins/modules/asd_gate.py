@@ -162,8 +162,7 @@ def main():
     params = module.params
     gate = params['gate']
     if params['nodes']:
-        asinfos = dict((name, _asinfo.Asinfo(params['asinfo'] + ['-h', str(address)]))
-                       for name, address in params['nodes'].items())
+        asinfos = _asinfo.each_node(params['asinfo'], params['nodes'])
     else:
         asinfos = {'this node': _asinfo.Asinfo(params['asinfo'])}
     seen = _gate.wait(asinfos, gate, 0 if module.check_mode else params['timeout'], params['interval'],

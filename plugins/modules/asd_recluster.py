@@ -93,9 +93,8 @@ def main():
     params = module.params
     if module.check_mode:
         module.exit_json(changed=True, accepted_by=None, replies={})
-    asinfos = dict((name, _asinfo.Asinfo(params['asinfo'] + ['-h', str(address)]))
-                   for name, address in params['nodes'].items())
-    accepted_by, replies = _recluster.recluster(asinfos, params['first'], params['timeout'], params['interval'])
+    accepted_by, replies = _recluster.recluster(_asinfo.each_node(params['asinfo'], params['nodes']), params['first'],
+                                                params['timeout'], params['interval'])
     if accepted_by is None:
         module.fail_json(msg='No node took recluster: within %d s (replies %s). The principal must be among the nodes '
                          'given (list every cluster node in rolling_reboot_cluster_group), and each must be reachable '
