@@ -9,8 +9,8 @@ from __future__ import absolute_import, division, print_function
 import os
 
 import shm_sets
-from ansible_collections.fastrestart.aerospike.plugins.modules import shm_backup
 from ansible_collections.fastrestart.aerospike.plugins.modules import shm_restore
+from ansible_collections.fastrestart.aerospike.tests.unit.plugins.modules.utils import killed_restore
 from ansible_collections.fastrestart.aerospike.plugins.modules import shm_segments
 
 __metaclass__ = type
@@ -166,12 +166,7 @@ def test_namespace_and_nsid_are_exclusive(run):
 
 def test_the_advice_of_a_refused_restore_works(shm, run, tmp_path):
     """A restore killed without its journal: the refusal names shm_segments nsid=N, which clears the way."""
-    made = shm.make_set(stages=1)
-    assert not run(shm_backup, {'path': str(tmp_path / 'bk'), 'namespaces': ['test']})[0]
-    wanted = shm.fingerprint()
-    shm.remove_all()
-    shm.create(made['base'], 4096)
-    shm.create(made['treex'], 4096)
+    wanted = killed_restore(shm, run, str(tmp_path / 'bk'))
 
     failed, result = run(shm_restore, {'path': str(tmp_path / 'bk'), 'namespaces': ['test']})
     assert failed and 'shm_segments nsid=1 state=absent' in str(result)

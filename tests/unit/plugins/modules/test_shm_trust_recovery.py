@@ -15,6 +15,7 @@ import shm_sets
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _engine
 from ansible_collections.fastrestart.aerospike.plugins.modules import shm_backup
 from ansible_collections.fastrestart.aerospike.plugins.modules import shm_restore
+from ansible_collections.fastrestart.aerospike.tests.unit.plugins.modules.utils import killed_restore
 from ansible_collections.fastrestart.aerospike.plugins.modules import shm_verify
 
 __metaclass__ = type
@@ -92,13 +93,7 @@ def test_verify_reports_owner_drift(shm, run, tmp_path):
 
 
 def test_remove_unfinished_through_shm_restore(shm, run, tmp_path):
-    made = shm.make_set(stages=1)
-    assert not run(shm_backup, {'path': str(tmp_path / 'bk'), 'namespaces': ['test']})[0]
-    wanted = shm.fingerprint()
-    shm.remove_all()
-    # What a restore killed without its journal leaves: segments, the base still zeros.
-    shm.create(made['base'], 4096)
-    shm.create(made['treex'], 4096)
+    wanted = killed_restore(shm, run, str(tmp_path / 'bk'))
     failed, result = run(shm_restore, {'path': str(tmp_path / 'bk'), 'namespaces': ['test']})
     assert failed and 'remove_unfinished=true' in result['msg'] or 'remove_unfinished=true' in str(result['problems'])
     failed, result = run(shm_restore, {'path': str(tmp_path / 'bk'), 'namespaces': ['test'], 'remove_unfinished': True})

@@ -97,3 +97,16 @@ def run_module(monkeypatch, module, args, check_mode=False, diff=False):
         except AnsibleFailJson as exc:
             return True, exc.result
     raise AssertionError('%s.main() returned without exit_json or fail_json' % module.__name__)
+
+
+def killed_restore(shm, run, path):
+    """Back up a set to path, then leave what a restore killed without its journal leaves (the base and treex,
+    still zeros); return the fingerprint that the backup holds."""
+    from ansible_collections.fastrestart.aerospike.plugins.modules import shm_backup
+    made = shm.make_set(stages=1)
+    assert not run(shm_backup, {'path': path, 'namespaces': ['test']})[0]
+    wanted = shm.fingerprint()
+    shm.remove_all()
+    shm.create(made['base'], 4096)
+    shm.create(made['treex'], 4096)
+    return wanted
