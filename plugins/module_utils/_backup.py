@@ -326,17 +326,23 @@ def execute_backup(plan, progress=None, verify=False, crc=True):
     when a namespace fails. Namespaces are independent, as in ASMT: one failing does not
     stop the others.
     """
-    created = _create_folders(plan) if plan.create_folder and plan.runnable() else []
+    folder, created = plan.folder, []
+    if plan.create_folder and plan.runnable():
+        folder, created = _create_folders(plan)
     try:
-        return execute_namespaces(plan, lambda ns, engine: _backup_namespace(plan, ns, engine, verify, crc), progress)
+        return execute_namespaces(
+            plan, lambda ns, engine, summary: _backup_namespace(plan, folder, ns, engine, summary, verify, crc),
+            progress)
     finally:
         _remove_empty(created)
+        if folder is not plan.folder:
+            folder.close()
         close_folder(plan)
 
 
 def _create_folders(plan):
     """mkdir the planned parents and the folder (mode 0700, owned by the user running) inside the
-    folder opened at plan time, never through the path again; returns [(parent, name)]."""
+    folder opened at plan time, never through the path again; returns (the folder, [(parent, name)])."""
     created = []
     parent = plan.parent_folder
     for folder in plan.create_parents + [plan.path]:
@@ -351,8 +357,7 @@ def _create_folders(plan):
         parent.fsync()
         created.append((parent, name))
         parent = child
-    plan.folder = parent
-    return created
+    return parent, created
 
 
 def _remove_empty(created):
@@ -364,8 +369,8 @@ def _remove_empty(created):
             return
 
 
-def _backup_namespace(plan, ns_plan, engine, verify, crc):
-    folder = plan.folder
+def _backup_namespace(plan, folder, ns_plan, engine, summary, verify, crc):
+    """Write the namespace's files and its manifest into folder; summary gets what was made."""
     attachments = []
     fds = []
     created = []
@@ -389,16 +394,17 @@ def _backup_namespace(plan, ns_plan, engine, verify, crc):
                 jobs.append(PlainWriter(item, attachment.view, fd, folder.join(item.file), plan.codec, crc=crc,
                                         address=attachment.address))
         engine.run(jobs)
-        _check_unchanged(plan, ns_plan, before, attachments)
+        summary.made = dict((job.item.key.key, job.made) for job in jobs)
+        _check_unchanged(plan, ns_plan, before, attachments, summary.made)
         if verify:
-            _reread(plan, ns_plan, fds, engine)
+            _reread(plan, folder, ns_plan, fds, engine, summary.made)
         _check_linked(folder, ns_plan, fds)
         for fd in fds:
             os.close(fd)
         fds = []
         for attachment in attachments:
             attachment.detach()
-        _write_manifest(plan, ns_plan, created)
+        summary.fields['manifest'] = _write_manifest(plan, folder, ns_plan, summary.made, created)
         folder.unlink(os.path.basename(marker))
         folder.fsync()
     except BaseException:
@@ -410,18 +416,19 @@ def _backup_namespace(plan, ns_plan, engine, verify, crc):
             folder.unlink_quietly(name)
         folder.fsync()
         raise
-    return {'manifest': ns_plan.manifest_path,
-            'file_bytes': sum(item.file_size for item in ns_plan.items)}
+    summary.fields['file_bytes'] = sum(made.file_size for made in summary.made.values())
 
 
-def _write_manifest(plan, ns_plan, created):
+def _write_manifest(plan, folder, ns_plan, made, created):
+    """Write the namespace's manifest from what the run made; returns its path."""
     document = _manifest.build(
         ns_plan.instance, ns_plan.namespace, ns_plan.nsid, ns_plan.orphan, plan.compress, plan.codec.name, VERSION,
-        [_manifest_entry(item) for item in ns_plan.items],
+        [_manifest_entry(item, made[item.key.key]) for item in ns_plan.items],
         base=None if ns_plan.base is None else dict(ns_plan.base._asdict()), meta_n_arenas=ns_plan.meta_n_arenas)
     name = _manifest.manifest_name(ns_plan.instance, ns_plan.namespace)
-    ns_plan.manifest_path = _manifest.write_atomic(plan.folder, name, document)
+    path = _manifest.write_atomic(folder, name, document)
     created.append(name)
+    return path
 
 
 def _check_linked(folder, ns_plan, fds):
@@ -434,7 +441,7 @@ def _check_linked(folder, ns_plan, fds):
                                 folder.path), files=lost)
 
 
-def _check_unchanged(plan, ns_plan, before, attachments):
+def _check_unchanged(plan, ns_plan, before, attachments, made):
     """Fail only if a segment may have changed during the copy.
 
     A process that attached while we copied (a look by shm_info, pyasmt -a, monitoring) is
@@ -445,11 +452,11 @@ def _check_unchanged(plan, ns_plan, before, attachments):
     if not intruders:
         return
     writers = _sysv.writable_attachers([item.shmid for item in intruders])
-    if not any(writers.values()) and all(item.crc32 is not None for item in intruders):
+    if not any(writers.values()) and all(made[item.key.key].crc32 is not None for item in intruders):
         jobs = [SegmentHasher(item, attachment.view, plan.codec)
                 for item, attachment in zip(ns_plan.items, attachments) if item in intruders]
         Engine(plan.threads).run(jobs)
-        changed = [job.item for job in jobs if job.crc != job.item.crc32]
+        changed = [job.item for job in jobs if job.crc != made[job.item.key.key].crc32]
         dummy, later = _intruders(intruders, now, moved_only=True)
         if not changed and not later:
             return
@@ -500,29 +507,29 @@ def _raise_intruders(intruders, now):
                          % described, keys=[i.key.hex for i in intruders])
 
 
-def _reread(plan, ns_plan, fds, engine):
+def _reread(plan, folder, ns_plan, fds, engine, made):
     """Read the written files back from disk, not from the page cache, and compare CRCs."""
     for fd in fds:
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    engine.run([reader(item, fd, plan.folder.join(item.file), plan.codec, item.file_size)
-                for item, fd in zip(ns_plan.items, fds)])
+    engine.run([reader(item, fd, folder.join(item.file), plan.codec, made[item.key.key].file_size,
+                       written=made[item.key.key]) for item, fd in zip(ns_plan.items, fds)])
 
 
-def _manifest_entry(item):
+def _manifest_entry(item, made):
     entry = {
         'file': item.file,
         'key': item.key.hex,
         'type': item.key.role,
         'stage': None if item.key.stage is None else '0x%03x' % item.key.stage,
         'segment_size': item.size,
-        'file_size': item.file_size,
+        'file_size': made.file_size,
         'compressed': item.compressed,
         'uid': item.uid,
         'gid': item.gid,
         'mode': '0%03o' % (item.mode & 0o777),
-        'crc32': None if item.crc32 is None else '0x%08x' % item.crc32,
+        'crc32': None if made.crc32 is None else '0x%08x' % made.crc32,
     }
-    if item.chunk_offsets:
-        entry['chunk_size'] = item.chunk_size
-        entry['chunk_offsets'] = item.chunk_offsets
+    if made.chunk_offsets:
+        entry['chunk_size'] = made.chunk_size
+        entry['chunk_offsets'] = made.chunk_offsets
     return entry

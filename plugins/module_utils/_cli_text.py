@@ -97,7 +97,7 @@ def segment_table(ns_plan, crc, crcs=None):
                str(item.member.nattch), str(item.size), str(item.key.instance), str(item.key.nsid),
                _member_name(ns_plan, item), item.key.role, stage_text(item.key.stage)]
         if crc:
-            row.append(_crc_text((crcs or {}).get(item.key.key, item.known_crc)))
+            row.append(_crc_text((crcs or {}).get(item.key.key, item.expected_crc)))
         rows.append(row)
     return table_lines(headers, rows)
 
@@ -113,7 +113,7 @@ def file_table(ns_plan, crc, crcs=None):
                str(item.size), str(item.key.instance), str(item.key.nsid), _member_name(ns_plan, item),
                'data' if item.key.role == DATA else item.key.role, stage_text(item.key.stage)]
         if crc:
-            row.append(_crc_text((crcs or {}).get(item.key.key, item.known_crc)))
+            row.append(_crc_text((crcs or {}).get(item.key.key, item.expected_crc)))
         rows.append(row)
     return table_lines(headers, rows)
 

@@ -42,7 +42,6 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._result impo
     REFUSED,
     UNCHANGED,
     Result,
-    rate,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._transfer import (
     SegmentHasher,
@@ -74,13 +73,14 @@ def describe_found(members, instance):
     return 'Namespaces found for instance %d: %s.' % (instance, ', '.join("'%s'" % n for n in names))
 
 
-def segment_crcs(items, codec, threads):
-    """{key: CRC-32} of the live segments behind items, read through read-only attachments."""
+def segment_crcs(items, codec, threads, shmids=None):
+    """{key: CRC-32} of the live segments behind items (their shmid, or the one shmids gives for
+    their key: segments a run made), read through read-only attachments."""
     attachments = []
     try:
         jobs = []
         for item in items:
-            attachment = _sysv.Attachment(item.shmid, readonly=True)
+            attachment = _sysv.Attachment((shmids or {}).get(item.key.key, item.shmid), readonly=True)
             attachments.append(attachment)
             jobs.append(SegmentHasher(item, attachment.view, codec))
         Engine(threads).run(jobs)
@@ -119,10 +119,11 @@ def interruptible():
 
 
 def execute_namespaces(plan, run_one, progress=None):
-    """Run run_one(ns_plan, engine) for each ready namespace; collect results and failures.
+    """Run run_one(ns_plan, engine, summary) for each ready namespace; collect results and failures.
 
-    A namespace that fails has been cleaned up by run_one; the others still run, as in
-    ASMT, and the first failure is raised at the end with every result attached.
+    run_one fills in its NamespaceResult (what it made, its manifest) and returns nothing. A
+    namespace that fails has been cleaned up by run_one; the others still run, as in ASMT,
+    and the first failure is raised at the end with every result attached.
     """
     engine = Engine(plan.threads, progress)
     result = Result(plan, instance=plan.instance, codec=plan.codec.name, threads=engine.threads)
@@ -130,9 +131,8 @@ def execute_namespaces(plan, run_one, progress=None):
     for ns_plan in plan.namespaces:
         summary = result.add(ns_plan, nsid=ns_plan.nsid)
         if plan.problems or ns_plan.state != READY:
-            summary['state'] = UNCHANGED if not plan.problems and ns_plan.already_done else REFUSED
-            summary['manifest'] = ns_plan.manifest_path
-            summary['segments'] = [item.to_dict() for item in ns_plan.items]
+            summary.state = UNCHANGED if not plan.problems and ns_plan.already_done else REFUSED
+            summary.fields.update({'manifest': ns_plan.manifest_path, 'segments': summary.segments()})
             continue
         failure = _run_namespace(ns_plan, run_one, engine, summary)
         if failure is not None:
@@ -151,8 +151,8 @@ def _run_namespace(ns_plan, run_one, engine, summary):
     begin = time.monotonic()
     error = None
     try:
-        summary.update(run_one(ns_plan, engine) or {})
-        summary['state'] = DONE
+        run_one(ns_plan, engine, summary)
+        summary.state = DONE
     except ShmError as exc:
         error = exc
     except (OSError, IOError) as exc:
@@ -163,10 +163,11 @@ def _run_namespace(ns_plan, run_one, engine, summary):
                             "removed; namespaces completed before are kept. Run the same command again to finish"
                             % ns_plan.namespace)
     if error is not None:
-        summary.update({'state': FAILED, 'error': error.msg})
+        # What a failed run made was removed: its segments are reported as planned.
+        summary.made = {}
+        summary.state, summary.error = FAILED, error.msg
         if isinstance(error, Interrupted):
             return error
-    summary['seconds'] = round(time.monotonic() - begin, 3)
-    summary['gb_per_s'] = rate(ns_plan.bytes, summary['seconds'])
-    summary['segments'] = [item.to_dict() for item in ns_plan.items]
+    summary.seconds = round(time.monotonic() - begin, 3)
+    summary.fields['segments'] = summary.segments()
     return error

@@ -72,9 +72,11 @@ class Item:
     """One segment and the file that holds it, or will.
 
     What discovery found stays in member and is read through it (key, size, the file
-    header's CRC). The other fields are what the run will make, which may differ from what
+    header's CRC). The other fields are what the plan expects, which may differ from what
     was found: the owner and mode a restore gives the segment (the manifest's, not the
-    file's), the segment a restore creates (shmid), and the file a backup writes.
+    file's), the segment an equal restore already left (shmid), the file a backup keeps, and
+    the manifest's CRC-32 and chunk index. What a run makes goes into its Result
+    (_result.Made), never here.
     """
 
     def __init__(self, member, file, compressed):
@@ -86,9 +88,8 @@ class Item:
         self.mode = member.mode
         self.shmid = member.shmid
         self.file_size = member.file_size
-        self.expected_crc = None    # the manifest's CRC-32, set while planning, never changed after
-        self.crc32 = None           # the CRC-32 a run computed of what it wrote or filled
-        self.chunk_size = None      # compressed files written by us: chunk index
+        self.expected_crc = None    # the manifest's CRC-32 (None: unknown)
+        self.chunk_size = None      # compressed files written by us: the manifest's chunk index
         self.chunk_offsets = None
 
     @property
@@ -103,13 +104,8 @@ class Item:
     def header_crc(self):
         return self.member.header_crc
 
-    @property
-    def known_crc(self):
-        """The CRC-32 the contents must have: the one a run computed, else the manifest's (None: unknown)."""
-        return self.expected_crc if self.crc32 is None else self.crc32
-
     def to_dict(self):
-        crc = self.known_crc
+        crc = self.expected_crc
         return {
             'key': self.key.hex,
             'type': self.key.role,

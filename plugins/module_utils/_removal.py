@@ -63,7 +63,6 @@ class RemovalPlan(Refusable):
         self.nsid = nsid
         self.members = []
         self.problems = []
-        self.removed = []
 
     @property
     def ok(self):
@@ -170,5 +169,4 @@ def execute_removal(plan):
             continue
         if _sysv.remove_segment(member.shmid):
             removed.append({'key': member.key.hex, 'size': member.size, 'role': member.key.role})
-    plan.removed = removed
     return {'changed': bool(removed), 'removed': removed, 'bytes': sum(r['size'] for r in removed)}

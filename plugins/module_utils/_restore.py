@@ -70,6 +70,9 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._refusals im
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._request import (
     Request,
 )
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._result import (
+    Made,
+)
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._segment_set import (
     FILES,
     completeness_problems,
@@ -407,13 +410,13 @@ def _equal_to_backup(plan, ns_plan, existing, planned):
         item = planned.get(entry.key)
         if item is None or entry.size != item.size or (entry.uid, entry.gid, entry.mode) != (item.uid, item.gid, item.mode):
             return False
-    for key, entry in existing:
-        planned[entry.key].shmid = entry.shmid
-    crcs = segment_crcs(ns_plan.items, plan.codec, plan.threads)
+    shmids = dict((entry.key, entry.shmid) for key, entry in existing)
+    crcs = segment_crcs(ns_plan.items, plan.codec, plan.threads, shmids)
     if any(crcs[k] != item.expected_crc for k, item in planned.items()):
-        for item in ns_plan.items:
-            item.shmid = None
         return False
+    # Already restored: the plan shows the segments that are the backup.
+    for k, item in planned.items():
+        item.shmid = shmids[k]
     return True
 
 
@@ -451,7 +454,8 @@ def execute_restore(plan, progress=None, verify=False):
     any failure that removes all of its segments.
     """
     try:
-        return execute_namespaces(plan, lambda ns, engine: _restore_namespace(plan, ns, engine, verify), progress)
+        return execute_namespaces(
+            plan, lambda ns, engine, summary: _restore_namespace(plan, ns, engine, summary, verify), progress)
     finally:
         close_folder(plan)
 
@@ -482,7 +486,6 @@ def _remove_taken_over(ns_plan):
                                                     'attached' if current.nattch else 'replaced'), key='0x%08x' % entry.key)
     for entry in ns_plan.takeover:
         _sysv.remove_segment(entry.shmid)
-    ns_plan.takeover = []
 
 
 def _open_files(plan, ns_plan):
@@ -511,8 +514,12 @@ def _open_files(plan, ns_plan):
     return fds
 
 
-def _restore_namespace(plan, ns_plan, engine, verify=False):
-    """Create, fill (base last), then set owners; the journal under /run tracks what exists."""
+def _restore_namespace(plan, ns_plan, engine, summary, verify=False):
+    """Create, fill (base last), then set owners; the journal under /run tracks what exists.
+
+    summary gets the shmid and CRC-32 of every segment made; on any failure every segment
+    this run created is removed.
+    """
     created = []
     attachments = []
     fds = _open_files(plan, ns_plan)
@@ -524,24 +531,23 @@ def _restore_namespace(plan, ns_plan, engine, verify=False):
         journal.intend([item.key.key for item in ns_plan.items])
         for item in ns_plan.items:
             created.append(_create(item))
-            item.shmid = created[-1]
-            journal.record(item.key.key, item.shmid)
-            attachments.append(_sysv.Attachment(item.shmid, readonly=False))
+            journal.record(item.key.key, created[-1])
+            attachments.append(_sysv.Attachment(created[-1], readonly=False))
         jobs = [reader(item, fd, plan.folder.join(item.file), plan.codec, item.file_size, target=attachment)
                 for item, fd, attachment in zip(ns_plan.items, fds, attachments)]
         # The base goes last, alone, once everything else is in place and checked.
         engine.run([job for job in jobs if job.item.key.role != BASE])
         engine.run([job for job in jobs if job.item.key.role == BASE])
-        _set_owners(ns_plan, attachments, jobs)
+        _set_owners(ns_plan, attachments)
+        summary.made = dict((job.item.key.key, Made(crc32=job.crc, shmid=shmid)) for job, shmid in zip(jobs, created))
         if verify:
-            _reread(plan, ns_plan)
+            _reread(plan, ns_plan, summary.made)
+            summary.fields['crc_checked'] = True
     except BaseException:
         for attachment in attachments:
             attachment.detach()
         for shmid in created:
             _sysv.remove_segment(shmid)
-        for item in ns_plan.items:
-            item.shmid = None
         raise
     finally:
         for fd in fds:
@@ -550,24 +556,21 @@ def _restore_namespace(plan, ns_plan, engine, verify=False):
             journal.close()
     for attachment in attachments:
         attachment.detach()
-    summary = {'manifest': ns_plan.manifest_path}
-    if verify:
-        summary['crc_checked'] = True
-    return summary
+    summary.fields['manifest'] = ns_plan.manifest_path
 
 
-def _reread(plan, ns_plan):
+def _reread(plan, ns_plan, made):
     """Read the restored segments back; raise IntegrityError on the first CRC-32 that differs."""
-    crcs = segment_crcs(ns_plan.items, plan.codec, plan.threads)
-    bad = [item for item in ns_plan.items if crcs[item.key.key] != item.crc32]
+    crcs = segment_crcs(ns_plan.items, plan.codec, plan.threads, dict((k, m.shmid) for k, m in made.items()))
+    bad = [item for item in ns_plan.items if crcs[item.key.key] != made[item.key.key].crc32]
     if bad:
+        key = bad[0].key
         raise IntegrityError("crc32-check failed for restored segment %s of namespace '%s' (read back 0x%08x, restored "
                              "0x%08x): every segment of the namespace was removed; check the host's memory and restore "
-                             "again" % (bad[0].key.hex, ns_plan.namespace, crcs[bad[0].key.key], bad[0].crc32),
-                             key=bad[0].key.hex)
+                             "again" % (key.hex, ns_plan.namespace, crcs[key.key], made[key.key].crc32), key=key.hex)
 
 
-def _set_owners(ns_plan, attachments, jobs):
+def _set_owners(ns_plan, attachments):
     ordered = sorted(zip(ns_plan.items, attachments), key=lambda pair: pair[0].key.role == BASE)
     for item, attachment in ordered:
         try:
@@ -575,4 +578,3 @@ def _set_owners(ns_plan, attachments, jobs):
         except Exception as exc:  # pylint: disable=broad-except
             raise ExecutionError('Unable to set uid, gid, or mode for shared memory segment %s: %s'
                                  % (item.key.hex, exc), key=item.key.hex)
-        item.crc32 = next(job.crc for job in jobs if job.item is item)

@@ -38,6 +38,9 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._inflate imp
     ZERO_RETRIES,
     write_all,
 )
+from ansible_collections.fastrestart.aerospike.plugins.module_utils._result import (
+    Made,
+)
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._sysv import (
     MODE_MASK,
     populate,
@@ -104,6 +107,7 @@ class ChunkedJob(Job):
         self.ranges = chunk_ranges(item.size, chunk)
         self.crcs = [None] * len(self.ranges)
         self.crc = None
+        self.made = None    # a writer's Made, once finished
 
     def combined_crc(self):
         crc = self.crcs[0]
@@ -142,8 +146,7 @@ class PlainWriter(ChunkedJob):
 
     def finish(self):
         self.crc = self.combined_crc() if self.with_crc else None
-        self.item.crc32 = self.crc
-        self.item.file_size = self.item.size
+        self.made = Made(crc32=self.crc, file_size=self.item.size)
         finalize_file(self.fd, self.item, self.path)
         super(PlainWriter, self).finish()
 
@@ -224,22 +227,25 @@ class GzipWriter(ChunkedJob):
         write_all(self.fd, memoryview(_fileformat.gzip_trailer(self.crc, self.item.size)), self.position, self.path)
         write_all(self.fd, memoryview(_fileformat.GZIP_HEADER), _fileformat.HEADER_SIZE, self.path)
         write_all(self.fd, memoryview(_fileformat.pack_header(self.item.size, self.crc)), 0, self.path)
-        self.item.crc32 = self.crc
-        self.item.file_size = self.position + _fileformat.GZIP_TRAILER.size
-        self.item.chunk_size = COMPRESS_CHUNK
-        self.item.chunk_offsets = list(self.offsets)
+        self.made = Made(crc32=self.crc, file_size=self.position + _fileformat.GZIP_TRAILER.size,
+                         chunk_size=COMPRESS_CHUNK, chunk_offsets=list(self.offsets))
         finalize_file(self.fd, self.item, self.path)
         super(GzipWriter, self).finish()
 
 
 class ReaderMixin:
-    """Checks shared by the readers once a whole file has been read."""
+    """Checks shared by the readers once a whole file has been read.
+
+    expected is the CRC-32 the contents must have: the manifest's (the item's expected_crc),
+    or the one a backup just computed while writing the file; None when nothing records it.
+    Each reader sets self.expected.
+    """
 
     def check_crc(self):
         item = self.item
-        if item.known_crc is not None and self.crc != item.known_crc:
+        if self.expected is not None and self.crc != self.expected:
             raise IntegrityError('%s: CRC-32 of the contents is 0x%08x, the manifest records 0x%08x; the file is damaged'
-                                 % (self.path, self.crc, item.known_crc), path=self.path, key=item.key.hex)
+                                 % (self.path, self.crc, self.expected), path=self.path, key=item.key.hex)
         if item.compressed and item.header_crc and self.crc != item.header_crc:
             raise IntegrityError('%s: CRC-32 of the contents is 0x%08x, the file header records 0x%08x; the file is damaged'
                                  % (self.path, self.crc, item.header_crc), path=self.path, key=item.key.hex)
@@ -248,10 +254,11 @@ class ReaderMixin:
 class PlainReader(ChunkedJob, ReaderMixin):
     """.dat file into a segment (target given) or only checked (target None)."""
 
-    def __init__(self, item, fd, path, codec, target=None):
+    def __init__(self, item, fd, path, codec, target=None, expected=None):
         super(PlainReader, self).__init__(item, path, codec, COPY_CHUNK)
         self.fd = fd
         self.target = target
+        self.expected = expected
         self.tasks = [self._task(i) for i in range(len(self.ranges))]
 
     def _task(self, index):
@@ -300,12 +307,12 @@ class PlainReader(ChunkedJob, ReaderMixin):
         super(PlainReader, self).finish()
 
 
-def valid_chunk_index(item, file_size):
-    """True when the manifest's chunk index fits this file; otherwise read it from start to end."""
-    offsets = item.chunk_offsets
-    if not offsets or not item.chunk_size or item.chunk_size <= 0:
+def valid_chunk_index(size, chunk_size, offsets, file_size):
+    """True when a chunk index (the manifest's, or the one a backup just wrote) fits this file of
+    a segment of size bytes; otherwise the file is read from start to end."""
+    if not offsets or not chunk_size or chunk_size <= 0:
         return False
-    if len(offsets) != len(chunk_ranges(item.size, item.chunk_size)):
+    if len(offsets) != len(chunk_ranges(size, chunk_size)):
         return False
     if offsets[0] != _fileformat.STREAM_START:
         return False
@@ -317,15 +324,17 @@ class GzipReader(ChunkedJob, ReaderMixin):
     """.dat.gz file into a segment (target given) or only checked (target None).
 
     With a chunk index from our manifest the chunks inflate in parallel; a file from C ASMT
-    has none and is inflated from start to end by one worker.
+    has none and is inflated from start to end by one worker. index is (chunk size, offsets).
     """
 
-    def __init__(self, item, fd, path, codec, file_size, target=None):
-        indexed = valid_chunk_index(item, file_size)
-        super(GzipReader, self).__init__(item, path, codec, item.chunk_size if indexed else max(item.size, 1))
+    def __init__(self, item, fd, path, codec, file_size, target=None, expected=None, index=(None, None)):
+        chunk_size, self.offsets = index
+        indexed = valid_chunk_index(item.size, chunk_size, self.offsets, file_size)
+        super(GzipReader, self).__init__(item, path, codec, chunk_size if indexed else max(item.size, 1))
         self.fd = fd
         self.file_size = file_size
         self.target = target
+        self.expected = expected
         self.indexed = indexed
         self.trailer = None
         if indexed:
@@ -342,8 +351,8 @@ class GzipReader(ChunkedJob, ReaderMixin):
     def _chunk_task(self, index):
         start, length = self.ranges[index]
         last = index == len(self.ranges) - 1
-        begin = self.item.chunk_offsets[index]
-        end = self.file_size if last else self.item.chunk_offsets[index + 1]
+        begin = self.offsets[index]
+        end = self.file_size if last else self.offsets[index + 1]
 
         def run(engine):
             view, address = self._target()
@@ -380,11 +389,16 @@ class GzipReader(ChunkedJob, ReaderMixin):
         super(GzipReader, self).finish()
 
 
-def reader(item, fd, path, codec, file_size, target=None):
-    """The reader for an item's file."""
+def reader(item, fd, path, codec, file_size, target=None, written=None):
+    """The reader for an item's file, checked against the manifest's CRC-32 and chunk index, or
+    against written (the Made of a backup that just wrote the file, to read it back)."""
+    if written is None:
+        expected, index = item.expected_crc, (item.chunk_size, item.chunk_offsets)
+    else:
+        expected, index = written.crc32, (written.chunk_size, written.chunk_offsets)
     if item.compressed:
-        return GzipReader(item, fd, path, codec, file_size, target)
-    return PlainReader(item, fd, path, codec, target)
+        return GzipReader(item, fd, path, codec, file_size, target, expected, index)
+    return PlainReader(item, fd, path, codec, target, expected)
 
 
 class SegmentHasher(ChunkedJob):

@@ -128,7 +128,8 @@ def execute_verify(plan, progress=None):
     for ns_plan in plan.namespaces:
         summary = result.add(ns_plan, manifest=ns_plan.manifest_path, warnings=list(ns_plan.warnings))
         if plan.problems or ns_plan.state != READY:
-            summary.update({'state': REFUSED, 'problems': [p.to_dict() for p in ns_plan.problems]})
+            summary.state = REFUSED
+            summary.fields['problems'] = [p.to_dict() for p in ns_plan.problems]
             continue
         files = []
         for item in ns_plan.items:
@@ -136,9 +137,9 @@ def execute_verify(plan, progress=None):
             if not verdict['ok']:
                 damaged.append(verdict['error'])
             files.append(verdict)
-        summary['files'] = files
+        summary.fields['files'] = files
         bad = [f for f in files if not f['ok']]
-        summary['state'] = VERIFIED if not bad else DRIFT if all(f.get('drift') for f in bad) else DAMAGED
+        summary.state = VERIFIED if not bad else DRIFT if all(f.get('drift') for f in bad) else DAMAGED
     close_folder(plan)
     result = result.to_dict(counted=(VERIFIED, DAMAGED, DRIFT))
     if damaged:

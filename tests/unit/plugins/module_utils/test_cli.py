@@ -397,7 +397,11 @@ def test_json_matches_the_plan_and_result(shm, full_set, tmp_path):
     assert plan['compress'] is True and plan['path'] == str(folder)
     segments = plan['namespaces'][0]['segments']
     assert sorted(s['file'] for s in segments) == segment_files(folder)
-    for seg in segments:
+    # The plan stays as planned (no CRC known before the run); the result has what the run computed.
+    assert all(seg['crc32'] is None for seg in segments)
+    made = result['namespaces'][0]['segments']
+    assert sorted(s['file'] for s in made) == segment_files(folder)
+    for seg in made:
         assert seg['crc32'] == '0x%08x' % shm.crc(int(seg['key'], 16))
     # Analyze: the same plan, nothing done.
     proc = pyasmt('-ab', '--json', '-p', tmp_path / 'other', '-n', 'test')

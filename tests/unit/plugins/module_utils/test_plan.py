@@ -50,7 +50,7 @@ def test_problem_to_dict():
 
 def test_item_to_dict():
     one = item(0xAD00107F, 100000)
-    one.crc32 = 0xC71C0011
+    one.expected_crc = 0xC71C0011
     assert one.to_dict() == {
         'key': '0xad00107f', 'type': 'data-stage', 'stage': '0x07f', 'instance': 0, 'nsid': 1, 'size': 100000,
         'file': 'ad00107f.dat.gz', 'file_size': None, 'compressed': True, 'uid': 65534, 'gid': 65534, 'mode': '0640',
@@ -155,3 +155,31 @@ def test_to_dict_is_json():
         'operation': 'backup', 'path': '/var/backups/shm', 'instance': 0, 'threads': 2, 'codec': 'zlib',
         'compress': True, 'changed': True, 'ok': True, 'bytes': 3, 'problems': [], 'warnings': ['careful'],
         'facts': {'free_bytes': 10}, 'create_folder': True}
+
+
+def snapshot(plan):
+    """Everything a plan says, and every field of its items, as text that can be compared."""
+    items = [sorted((k, repr(v)) for k, v in vars(i).items() if k != 'member') for ns in plan.namespaces for i in ns.items]
+    return json.dumps(plan.to_dict(), sort_keys=True, default=repr), repr(items)
+
+
+@pytest.mark.parametrize('compress', [False, True])
+def test_a_run_leaves_its_plan_as_planned(shm, tmp_path, compress):
+    """Analyze and execute share the plan: executing it (with -c) changes nothing in it."""
+    from ansible_collections.fastrestart.aerospike.plugins.module_utils import _backup, _restore
+    shm.make_set(stages=2, stage_size=300000)
+    path = str(tmp_path / 'bk')
+    backup = _backup.plan_backup(path, ['test'], compress=compress)
+    before = snapshot(backup)
+    result = _backup.execute_backup(backup, verify=True)
+    assert snapshot(backup) == before
+    made = dict((s['key'], s['crc32']) for s in result['namespaces'][0]['segments'])
+    assert all(crc is not None for crc in made.values()) and backup.namespaces[0].items[0].expected_crc is None
+    shm.remove_all()
+    restore = _restore.plan_restore(path, ['test'])
+    before = snapshot(restore)
+    result = _restore.execute_restore(restore, verify=True)
+    assert snapshot(restore) == before
+    restored = result['namespaces'][0]['segments']
+    assert dict((s['key'], s['crc32']) for s in restored) == made
+    assert all(s['shmid'] is not None for s in restored) and all(i.shmid is None for i in restore.namespaces[0].items)

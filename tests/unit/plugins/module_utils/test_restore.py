@@ -168,8 +168,8 @@ def test_verify_reads_restored_segments_back(shm, tmp_path, monkeypatch):
 
     shm.remove_all()
     real = _restore.segment_crcs
-    monkeypatch.setattr(_restore, 'segment_crcs', lambda items, codec, threads: dict(
-        (key, crc ^ 1) for key, crc in real(items, codec, threads).items()))
+    monkeypatch.setattr(_restore, 'segment_crcs', lambda *args: dict(
+        (key, crc ^ 1) for key, crc in real(*args).items()))
     plan = _restore.plan_restore(str(tmp_path / 'bk'), ['test'])
     with pytest.raises(IntegrityError) as info:
         _restore.execute_restore(plan, verify=True)
