@@ -118,28 +118,30 @@ def interruptible():
             signal.signal(number, old)
 
 
-def execute_namespaces(plan, run_one, progress=None):
+def execute_namespaces(plan, run_one, progress=None, counted=(DONE,)):
     """Run run_one(ns_plan, engine, summary) for each ready namespace; collect results and failures.
 
-    run_one fills in its NamespaceResult (what it made, its manifest) and returns nothing. A
-    namespace that fails has been cleaned up by run_one; the others still run, as in ASMT,
-    and the first failure is raised at the end with every result attached.
+    run_one fills in its NamespaceResult (what it made, its manifest; a state other than
+    done, as verify's verdicts) and returns nothing. A namespace that fails has been cleaned
+    up by run_one; the others still run, as in ASMT, and the first failure is raised at the
+    end with every result attached. counted: the states whose bytes the result totals.
     """
     engine = Engine(plan.threads, progress)
     result = Result(plan, instance=plan.instance, codec=plan.codec.name, threads=engine.threads)
     failures = []
     for ns_plan in plan.namespaces:
-        summary = result.add(ns_plan, nsid=ns_plan.nsid)
+        summary = result.add(ns_plan, nsid=ns_plan.nsid, warnings=list(ns_plan.warnings))
         if plan.problems or ns_plan.state != READY:
             summary.state = UNCHANGED if not plan.problems and ns_plan.already_done else REFUSED
-            summary.fields.update({'manifest': ns_plan.manifest_path, 'segments': summary.segments()})
+            summary.fields.update({'manifest': ns_plan.manifest_path, 'segments': summary.segments(),
+                                   'problems': [p.to_dict() for p in ns_plan.problems]})
             continue
         failure = _run_namespace(ns_plan, run_one, engine, summary)
         if failure is not None:
             failures.append(failure)
             if isinstance(failure, Interrupted):
                 break
-    document = result.to_dict()
+    document = result.to_dict(counted)
     if failures:
         first = failures[-1] if isinstance(failures[-1], Interrupted) else failures[0]
         raise type(first)(first.msg, result=document, **first.facts)
@@ -152,7 +154,7 @@ def _run_namespace(ns_plan, run_one, engine, summary):
     error = None
     try:
         run_one(ns_plan, engine, summary)
-        summary.state = DONE
+        summary.state = summary.state or DONE
     except ShmError as exc:
         error = exc
     except (OSError, IOError) as exc:

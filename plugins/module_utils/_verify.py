@@ -21,14 +21,12 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils import _fold
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _manifest
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._common import (
     close_folder,
+    execute_namespaces,
     new_plan,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._discovery import (
     file_members,
     folder_entries,
-)
-from ansible_collections.fastrestart.aerospike.plugins.module_utils._engine import (
-    Engine,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._errors import (
     IntegrityError,
@@ -39,7 +37,6 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import
     DATA,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._plan import (
-    READY,
     NamespacePlan,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._request import (
@@ -53,9 +50,7 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils._restore imp
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._result import (
     DAMAGED,
     DRIFT,
-    REFUSED,
     VERIFIED,
-    Result,
 )
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._transfer import (
     reader,
@@ -122,36 +117,30 @@ def execute_verify(plan, progress=None):
     All files are read even after one fails, so the report is complete. Raises
     IntegrityError with the result attached when any file is damaged.
     """
-    engine = Engine(plan.threads, progress)
-    result = Result(plan)
-    damaged = []
-    for ns_plan in plan.namespaces:
-        summary = result.add(ns_plan, manifest=ns_plan.manifest_path, warnings=list(ns_plan.warnings))
-        if plan.problems or ns_plan.state != READY:
-            summary.state = REFUSED
-            summary.fields['problems'] = [p.to_dict() for p in ns_plan.problems]
-            continue
-        files = []
-        for item in ns_plan.items:
-            verdict, engine = _verify_file(plan, ns_plan, item, engine, progress)
-            if not verdict['ok']:
-                damaged.append(verdict['error'])
-            files.append(verdict)
-        summary.fields['files'] = files
-        bad = [f for f in files if not f['ok']]
-        summary.state = VERIFIED if not bad else DRIFT if all(f.get('drift') for f in bad) else DAMAGED
-    close_folder(plan)
-    result = result.to_dict(counted=(VERIFIED, DAMAGED, DRIFT))
+    try:
+        result = execute_namespaces(plan, lambda ns, engine, summary: _verify_namespace(plan, ns, engine, summary),
+                                    progress, counted=(VERIFIED, DAMAGED, DRIFT))
+    finally:
+        close_folder(plan)
+    damaged = [f['error'] for ns in result['namespaces'] for f in ns.get('files', ()) if not f['ok']]
     if damaged:
         raise IntegrityError(damaged[0] if len(damaged) == 1 else '%s (and %d more damaged files)'
                              % (damaged[0], len(damaged) - 1), result=result)
     return result
 
 
-def _verify_file(plan, ns_plan, item, engine, progress):
-    """Read one file in full and check its CRC, then its owner and mode against the manifest.
+def _verify_namespace(plan, ns_plan, engine, summary):
+    """Every file's verdict into summary; its state says whether all were intact."""
+    files = [_verify_file(plan, ns_plan, item, engine) for item in ns_plan.items]
+    bad = [f for f in files if not f['ok']]
+    summary.fields.update({'files': files, 'manifest': ns_plan.manifest_path})
+    summary.state = VERIFIED if not bad else DRIFT if all(f.get('drift') for f in bad) else DAMAGED
 
-    Returns (verdict, engine): a damaged file needs a fresh engine so the others are still read.
+
+def _verify_file(plan, ns_plan, item, engine):
+    """Read one file in full and check its CRC, then its owner and mode against the manifest; returns the verdict.
+
+    A damaged file stops only its own read: the engine starts afresh at its next run.
     """
     file_path = plan.folder.join(item.file)
     verdict = {'file': item.file, 'key': item.key.hex, 'type': item.key.role, 'size': item.size,
@@ -169,7 +158,7 @@ def _verify_file(plan, ns_plan, item, engine, progress):
                         ('gzip trailer' if item.compressed else 'nothing (no manifest)')})
     except (ShmError, OSError) as exc:
         verdict.update({'ok': False, 'error': getattr(exc, 'msg', None) or '%s: %s' % (file_path, exc)})
-        return verdict, Engine(plan.threads, progress)
+        return verdict
     if item.file in ns_plan.drift:
         member = item.member
         verdict.update({'ok': False, 'drift': True,
@@ -177,4 +166,4 @@ def _verify_file(plan, ns_plan, item, engine, progress):
                                  'are intact but someone changed it; set them back (chown %d:%d, chmod 0%03o) and verify '
                                  'again' % (file_path, member.uid, member.gid, member.mode, item.uid, item.gid,
                                             item.mode, item.uid, item.gid, item.mode)})
-    return verdict, engine
+    return verdict
