@@ -802,7 +802,7 @@ def edition_setting():
 def create_instance(state_dir, instance, namespaces, size, stages=None, sindex_stages=0, stripes=0, uid=0, gid=0,
                     mode=0o666, seed=None, version=None, build=None, stripe_size=DEFAULT_STRIPE_SIZE,
                     sindex_stage_size=DEFAULT_SINDEX_STAGE_SIZE):
-    """Make the segments a clean shutdown leaves (spec 14.4) and record their fingerprint."""
+    """Make the segments a clean shutdown leaves (docs/asmt-format.md §2) and record their fingerprint."""
     base_version, version_build = parse_version(DEFAULT_BASE_VERSION if version is None else version)
     build = build or version_build or DEFAULT_BUILD
     plan = plan_namespaces(instance, list(namespaces), size, stages, sindex_stages, stripes, base_version, uid, gid,

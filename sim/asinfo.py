@@ -13,7 +13,7 @@ exec /usr/bin/python3 "$0" "$@"
 The simulated ``asinfo`` of a fleet host (see sim/README.md, "Simulated fleet").
 
 It answers the info commands that the roles use with the exact values, error strings, output
-shaping and exit codes of ../shared/design/asinfo.md, for the server version that the local
+shaping and exit codes of Aerospike's asinfo (sim/README.md), for the server version that the local
 asd reports ("build" in its node json). There is no server socket: the "cluster" is the set of
 simulated asd processes that share one cluster folder (env ASD_SIM_CLUSTER_DIR):
 
@@ -123,7 +123,7 @@ def version_tuple(build):
 
 
 def band(build):
-    """'old' for 5.0-7.0, '7.1', 'new' for 7.2 and later (asinfo.md section 1)."""
+    """'old' for 5.0-7.0, '7.1', 'new' for 7.2 and later: the server versions whose info replies differ."""
     version = version_tuple(build)
     if version < (7, 1):
         return 'old'
@@ -690,7 +690,7 @@ class Server(object):
         return cluster.key
 
     def ns_param(self, params, key='namespace'):
-        """(namespace or None, None) or (None, the error reply) for a namespace parameter (asinfo.md 3.1)."""
+        """(namespace or None, None) or (None, the error reply that asd gives) for a namespace parameter."""
         if key not in params:
             return None, None
         value = params[key]
@@ -854,7 +854,7 @@ def _roster_entry(node, rack):
 
 
 # ----------------------------------------------------------------------------------------------
-# the asinfo CLI (asinfo.md section 2)
+# the asinfo CLI: its output shaping and exit codes (sim/README.md)
 
 def shape(value, lines=False):
     """What asinfo prints for a non-empty reply, and its exit code."""

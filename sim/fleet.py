@@ -11,7 +11,7 @@ exec python3 "$0" "$@"
 ":"
 
 A fleet of real Debian 12 hosts on one machine, for the roles to run against (sim/README.md,
-"Simulated fleet"; facts behind it: ../shared/design/real-hosts.md).
+"Simulated fleet").
 
 Every host is a copy of one cached debootstrapped root file system, booted by
 ``systemd-nspawn --boot``: real systemd, journald and sshd, its own IPC namespace (so its own

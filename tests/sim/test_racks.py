@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, fastrestart.aerospike maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The rack-aware cluster model of sim/asinfo.py (../shared/design/racks.md sections 1 and 4).
+"""The rack-aware cluster model of sim/asinfo.py (docs/racks.md, "Racks come from the live cluster").
 
 Most tests use a hand-made cluster folder (tests/sim/fake_cluster.py): the node locks are held by
 this process, as a running asd holds them. The last ones run real asd processes from aerospike.conf.

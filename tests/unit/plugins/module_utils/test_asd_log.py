@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """_asd_log: the log sinks of aerospike.conf, the source chosen, warm or cold per namespace, clean stops.
 
-The lines are those of the design note asinfo.md, sections 5 and 6.
+The lines are those asd writes for a warm and a cold start and a clean stop, as sim/asd_sim.py writes them too.
 """
 
 from __future__ import absolute_import, division, print_function
