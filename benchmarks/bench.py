@@ -47,9 +47,11 @@ from ansible_collections.fastrestart.aerospike.plugins.module_utils import _code
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _engine  # noqa: E402
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _fileformat  # noqa: E402
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _folder  # noqa: E402
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _inflate  # noqa: E402
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _restore  # noqa: E402
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _segment_file  # noqa: E402
 from ansible_collections.fastrestart.aerospike.plugins.module_utils import _sysv  # noqa: E402
+from ansible_collections.fastrestart.aerospike.plugins.module_utils import _transfer  # noqa: E402
 from ansible_collections.fastrestart.aerospike.plugins.module_utils._keys import decode  # noqa: E402
 
 GIB = 1 << 30
@@ -361,6 +363,92 @@ def tool_restore(source, instance, threads, codec=None):
     return time.monotonic() - started
 
 
+def new_segments(source, instance, threads, fill):
+    """Seconds to create segments of the backup's sizes and fill(attachment, start, length) them
+    in pieces over the threads, detached at the end as a restore does; nothing is read."""
+    plan = _restore.plan_restore(source, [NAMESPACE], instance=instance, threads=threads)
+    sizes = [item.size for ns in plan.namespaces for item in ns.items]
+    started = time.monotonic()
+    shmids, attachments = [], []
+    try:
+        for index, size in enumerate(sizes):
+            shmids.append(_sysv.create_segment(SCRATCH_KEY + index, size))
+            attachments.append(_sysv.Attachment(shmids[-1], readonly=False))
+        work = [(a, start, length) for a in attachments for start, length in _pieces(a.size)]
+        with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+            list(pool.map(lambda piece: fill(*piece), work))
+        for attachment in attachments:
+            attachment.detach()
+        attachments = []
+        return time.monotonic() - started
+    finally:
+        for attachment in attachments:
+            attachment.detach()
+        for shmid in shmids:
+            _sysv.remove_segment(shmid)
+
+
+def populate_piece(attachment, start, length):
+    """The kernel gives the piece its pages (zeroed), as a first touch through the mapping does: C's way."""
+    _sysv.populate(attachment.address + start, length, write=True)
+
+
+def pwrite_piece(attachment, start, length):
+    """The piece written from a small buffer through the segment's file, the tool's way (no zeroing)."""
+    fd = _segment_file.open_for(attachment)
+    if fd is None:
+        return populate_piece(attachment, start, length)
+    try:
+        buffer = _inflate.thread_buffer('bench-fill', _transfer.BOUNCE_SLICE)
+        for offset in range(start, start + length, len(buffer)):
+            os.pwrite(fd, buffer[:min(len(buffer), start + length - offset)], offset)
+    finally:
+        os.close(fd)
+
+
+def read_alone(source, threads):
+    """Every file of the folder read into a small buffer per thread, in pieces over the threads: the
+    least reading can take (from the page cache, or from the disk with its own read-ahead)."""
+    started = time.monotonic()
+    paths = [os.path.join(source, name) for name in sorted(os.listdir(source))]
+    fds = [os.open(path, os.O_RDONLY | os.O_CLOEXEC) for path in paths]
+    try:
+        work = [(fd, start, length) for fd in fds for start, length in _pieces(os.fstat(fd).st_size)]
+
+        def read(piece):
+            fd, start, length = piece
+            buffer = _inflate.thread_buffer('bench-read', 4 * MIB)
+            for offset in range(start, start + length, len(buffer)):
+                os.preadv(fd, [buffer[:min(len(buffer), start + length - offset)]], offset)
+
+        with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+            list(pool.map(read, work))
+        return time.monotonic() - started
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def read_and_inflate_alone(source, instance, threads):
+    """The reading half of the tool's restore alone: every file of the folder read, inflated and
+    hashed by the restore's own readers, all in one run over the threads, with no segment to fill."""
+    plan = _restore.plan_restore(source, [NAMESPACE], instance=instance, threads=threads)
+    items = [item for ns in plan.namespaces for item in ns.items]
+    started = time.monotonic()
+    fds = []
+    try:
+        for item in items:
+            fds.append(plan.folder.open_regular(item.file)[0])
+        jobs = [_transfer.reader(item, fd, plan.folder.join(item.file), plan.codec, item.file_size)
+                for item, fd in zip(items, fds)]
+        _engine.Engine(threads).run(jobs)
+        return time.monotonic() - started
+    finally:
+        for fd in fds:
+            os.close(fd)
+        plan.folder.close()
+
+
 def peer_path(given):
     """C ASMT's binary: --peer, else ../shared/peer/asmt beside the checkout; None when absent."""
     path = given or os.path.join(os.path.dirname(ROOT), 'shared', 'peer', 'asmt')
@@ -408,8 +496,7 @@ def restore_child(args):
     if args.child_codec == 'mapped':
         mapped_restore(args.restore_child, args.instance, args.threads)
     else:
-        codec = {'auto': None, 'zlib': ('zlib', True), 'zlib-module': ('zlib', False)}[args.child_codec]
-        tool_restore(args.restore_child, args.instance, args.threads, codec and _codec.get_codec(*codec))
+        tool_restore(args.restore_child, args.instance, args.threads, CHILD_CODECS[args.child_codec]())
     # getrusage's peak would include the parent's size at fork (the kernel keeps it across exec): VmHWM does not.
     print(json.dumps(status_fields(os.getpid(), ('VmHWM',))))
     return 0
@@ -472,12 +559,18 @@ def rotate(items, by):
     return items[by:] + items[:by]
 
 
+CACHES = ('warm', 'cold')
+# Rows that time one part of a restore alone: filling new segments (the kernel's way, as C gets its
+# pages, and the tool's), reading the files, and for our -z files reading and inflating them.
+FILL_ROWS = ('floor: fill new segments, populate', 'floor: fill new segments, pwrite')
+FLOORS = {'restore plain': 'floor: read plain files (preadv)',
+          'restore our -z': 'floor: read, inflate our -z files'}
 BACKUP_ROWS = ('raw copy (pwrite+fsync)', 'backup plain', 'backup plain, no CRC', 'backup -z', 'backup -z, -t 1',
                'C backup plain', 'C backup -z')
-RESTORE_ROWS = ('raw readinto', 'restore plain', 'restore plain, through the mapping', 'C restore plain', "restore C's -z", "C restore C's -z",
-                'restore our -z', 'restore our -z, -t 1', 'C restore our -z', 'restore our -z, zlib by ctypes',
-                'restore our -z, zlib module')
-CACHES = ('warm', 'cold')
+FALLBACK_ROWS = {'zlib': 'restore our -z, zlib by ctypes', 'zlib-module': 'restore our -z, zlib module'}
+RESTORE_ROWS = ('raw readinto', 'restore plain', 'restore plain, through the mapping', 'C restore plain', "restore C's -z",
+                "C restore C's -z", 'restore our -z', 'restore our -z, -t 1', 'C restore our -z',
+                ) + tuple(FALLBACK_ROWS.values()) + FILL_ROWS + tuple(FLOORS.values())
 
 
 def cpu_ceilings(args, entries, codec, total):
@@ -559,6 +652,15 @@ def mapped_restore(source, instance, threads):
         _segment_file._unavailable.remove('bench')
 
 
+# The codecs of the restore rows, by the name a restore child is given: the tool as installed
+# (isal), and as on the managed hosts' python3 (libz by ctypes, or the zlib module).
+CHILD_CODECS = {
+    'auto': lambda: None,
+    'zlib': lambda: _codec.get_codec('zlib'),
+    'zlib-module': lambda: _codec.get_codec('zlib', native=False),
+}
+
+
 def restore_steps(args, peer):
     """[(row, folder tag, run(folder) -> seconds, child codec)]; a child codec: its memory is measured too."""
     instance, threads = args.instance, args.threads
@@ -572,10 +674,12 @@ def restore_steps(args, peer):
     ]
     if not args.no_fallback:
         # The managed hosts' python3 has no isal: libz by ctypes, and the zlib module where that fails.
-        steps += [('restore our -z, zlib by ctypes', 'gz',
-                   lambda d: tool_restore(d, instance, threads, _codec.get_codec('zlib')), 'zlib'),
-                  ('restore our -z, zlib module', 'gz',
-                   lambda d: tool_restore(d, instance, threads, _codec.get_codec('zlib', native=False)), 'zlib-module')]
+        steps += [(row, 'gz', lambda d, name=name: tool_restore(d, instance, threads, CHILD_CODECS[name]()), name)
+                  for name, row in FALLBACK_ROWS.items()]
+    steps += [(FILL_ROWS[0], 'plain', lambda d: new_segments(d, instance, threads, populate_piece), None),
+              (FILL_ROWS[1], 'plain', lambda d: new_segments(d, instance, threads, pwrite_piece), None),
+              (FLOORS['restore plain'], 'plain', lambda d: read_alone(d, threads), None),
+              (FLOORS['restore our -z'], 'gz', lambda d: read_and_inflate_alone(d, instance, threads), None)]
     if peer:
         steps += [('C restore plain', 'plain', lambda d: peer_restore(peer, d, threads), None),
                   ("C restore C's -z", 'cgz', lambda d: peer_restore(peer, d, threads), None),
@@ -585,7 +689,7 @@ def restore_steps(args, peer):
 
 def check_restored(args, name, folder, codec, original):
     restored = namespace_segments(args.instance)
-    if name != 'raw readinto':
+    if name != 'raw readinto' and not name.startswith('floor:'):
         crcs = fingerprint(restored, codec, args.threads)[0]
         remove_segments(restored)
         if crcs != original:
@@ -772,6 +876,7 @@ def table(figures, rows):
         label = t.name + (' (ratio %.2f)' % t.extra['ratio'] if 'ratio' in t.extra else '')
         lines.append('%-50s %6.2f s %6.2f GB/s' % (label, t.best, gbps(t.nbytes, t.best)))
     lines += [''] + scaling_table(figures)
+    lines += [''] + floor_table(figures)
     header = ('target (time ratios: lower is faster)', 'wanted', 'best', 'median', 'verdict')
     lines += ['', '%-40s %-10s %9s %9s  %s' % header, '-' * 92]
     for row in rows:
@@ -797,11 +902,57 @@ def scaling_table(figures):
     return lines
 
 
+def floors(figures):
+    """[{row, fill, read, least, most, tool, c}] best seconds: what a restore must at least take here.
+
+    A restore must fill its new segments and must read its files (inflate them, for -z), each
+    timed alone, done the fastest way measured. However it overlaps them, it takes at least the
+    longer one (least). Where both keep every CPU busy (a warm cache), they cannot overlap and
+    it takes their sum (most); cold, the disk may hide the fill, so it is the larger of the
+    cold read and the warm sum.
+    """
+    r = figures['results']
+    out = []
+    fills = [r[name].best for name in ('%s [%s]' % (f, c) for f in FILL_ROWS for c in CACHES) if name in r]
+    for stem, row in FLOORS.items():
+        warm = r.get('%s [warm]' % row)
+        for cache in CACHES:
+            tool, read = r.get('%s [%s]' % (stem, cache)), r.get('%s [%s]' % (row, cache))
+            if not fills or tool is None or read is None or warm is None:
+                continue
+            busy = min(fills) + warm.best
+            c = r.get('C %s [%s]' % (stem, cache))
+            out.append({'row': '%s [%s]' % (stem, cache), 'fill': min(fills), 'read': read.best,
+                        'least': max(min(fills), read.best), 'most': busy if cache == 'warm' else max(read.best, busy),
+                        'tool': tool.best, 'c': c.best if c else None})
+    return out
+
+
+def _ratio(seconds, c_seconds):
+    return '-' if c_seconds is None else '%.2f' % (seconds / c_seconds)
+
+
+def floor_table(figures):
+    header = ('least a restore takes (s)', 'fill', 'read', 'longer', 'CPU-sum', 'tool', 'C', 'longer/C', 'sum/C')
+    lines = ['%-26s %6s %6s %7s %7s %6s %6s %8s %8s' % header, '-' * 92]
+    for f in floors(figures):
+        lines.append('%-26s %6.2f %6.2f %7.2f %7.2f %6.2f %6s %8s %8s' % (
+            f['row'], f['fill'], f['read'], f['least'], f['most'], f['tool'], '-' if f['c'] is None else '%.2f' % f['c'],
+            _ratio(f['least'], f['c']), _ratio(f['most'], f['c'])))
+    lines += ['fill: new segments of the same sizes filled alone (the faster of populate and pwrite); read: the files '
+              'read alone', '(plain: preadv into a buffer; our -z: read, inflated with %s and hashed by the restore\'s '
+              'readers). A restore does both,' % figures['codec'], 'so it takes at least the longer; and where both '
+              'keep every CPU busy (warm), their sum (CPU-sum; cold: the larger of', 'the cold read and the warm sum). '
+              'longer/C and sum/C: the lowest time ratio against C that a restore can reach here.']
+    return lines
+
+
 def document(figures, rows):
     out = dict(figures)
     out['results'] = [t.to_dict() for t in figures['results'].values()]
     out['cpu'] = [t.to_dict() for t in figures['cpu']]
     out['targets'] = rows
+    out['floors'] = floors(figures)
     out['host'] = {'platform': platform.platform(), 'cpus': os.cpu_count(), 'python': platform.python_version()}
     return out
 
@@ -829,7 +980,7 @@ def parse_args(argv):
     parser.add_argument('--wait', type=float, default=300,
                         help='seconds to wait at most for that (default 300; 0: start at once)')
     parser.add_argument('--restore-child', help=argparse.SUPPRESS)
-    parser.add_argument('--child-codec', default='auto', choices=('auto', 'mapped', 'zlib', 'zlib-module'),
+    parser.add_argument('--child-codec', default='auto', choices=('mapped',) + tuple(CHILD_CODECS),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.size <= 0 or args.repeat < 1 or args.threads < 1:
