@@ -41,8 +41,6 @@ class Made:
     confused and the plan stays as it was planned.
     """
 
-    FIELDS = ('crc32', 'file_size', 'chunk_size', 'chunk_offsets', 'shmid')
-
     def __init__(self, crc32=None, file_size=None, chunk_size=None, chunk_offsets=None, shmid=None):
         self.crc32 = crc32
         self.file_size = file_size
